@@ -1,0 +1,122 @@
+// The one public header of the C kernels: dequantization, quantization, matmul, attention and the
+// small per-token operations of a transformer. Swift validates every argument before calling;
+// kernels never fail and never allocate on the hot path.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// GGML tensor type ids, as stored in GGUF tensor infos (ggml.h `enum ggml_type`).
+enum ssa_type {
+  SSA_TYPE_F32 = 0,
+  SSA_TYPE_F16 = 1,
+  SSA_TYPE_Q4_0 = 2,
+  SSA_TYPE_Q4_1 = 3,
+  SSA_TYPE_Q5_0 = 6,
+  SSA_TYPE_Q5_1 = 7,
+  SSA_TYPE_Q8_0 = 8,
+  SSA_TYPE_Q8_1 = 9,
+  SSA_TYPE_Q2_K = 10,
+  SSA_TYPE_Q3_K = 11,
+  SSA_TYPE_Q4_K = 12,
+  SSA_TYPE_Q5_K = 13,
+  SSA_TYPE_Q6_K = 14,
+  SSA_TYPE_Q8_K = 15,
+  SSA_TYPE_I8 = 24,
+  SSA_TYPE_I16 = 25,
+  SSA_TYPE_I32 = 26,
+  SSA_TYPE_I64 = 27,
+  SSA_TYPE_F64 = 28,
+  SSA_TYPE_BF16 = 30,
+};
+
+// ---- fp16 / bf16 scalar conversion ---------------------------------------------------------------
+float ssa_fp16_to_fp32(uint16_t h);
+uint16_t ssa_fp32_to_fp16(float f);  // round to nearest even, as ggml/numpy
+float ssa_bf16_to_fp32(uint16_t h);
+uint16_t ssa_fp32_to_bf16(float f);  // round to nearest even, NaN kept quiet, as ggml
+
+// ---- type traits and reference (de)quantization ---------------------------------------------------
+// Scalar references follow the GGML block layouts exactly (ggml-quants.c); they define correctness.
+
+// Elements per block and bytes per block of a type; 0 for a type the kernels do not know.
+int64_t ssa_type_block_elems(int type);
+size_t ssa_type_block_bytes(int type);
+// Nonzero when ssa_dequantize_row handles the type.
+int ssa_can_dequantize(int type);
+// dst[0..n) = src decoded; n is a multiple of the type's block size.
+void ssa_dequantize_row(int type, const void *src, float *dst, int64_t n);
+// GGML's reference quantizers (round to nearest), bit-exact with ggml's quantize_row_*_ref.
+void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n);
+void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n);
+
+// ---- threads and instruction sets ----------------------------------------------------------------
+// Kernels split work across OpenMP threads; this sets how many (<= 0: all cores).
+void ssa_set_threads(int n);
+int ssa_get_threads(void);
+// The instruction set the kernels picked at start-up: "avx512vnni", "avx2", "neon" or "scalar".
+const char *ssa_kernel_isa(void);
+// Tests: use the named ISA's kernels (if this CPU has it); returns nonzero on success.
+int ssa_force_isa(const char *isa);
+
+// ---- matrix multiplication -------------------------------------------------------------------------
+// y[t][r] = sum_c x[t][c] * w[r][c] for t < n, r < rows.
+// w: `rows` rows of `cols` elements of type `wtype` in GGML layout (F32, F16, BF16, Q8_0 or Q4_0).
+// x: n rows of `cols` floats, ldx floats apart; y: n rows of `rows` floats, ldy floats apart.
+// Quantized weights pair with int8 activations quantized per 32-block inside the call.
+// scratch: at least ssa_matmul_scratch_size(wtype, cols, n) bytes, 64-byte aligned.
+size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n);
+void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
+                int64_t n, float *y, int64_t ldy, void *scratch);
+
+// ---- transformer operations ------------------------------------------------------------------------
+// out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, for n rows of `dim` (out may equal x).
+void ssa_rmsnorm(float *out, const float *x, const float *weight, int64_t dim, int64_t n, float eps);
+// y[t][i] += bias[i] for n rows of `dim`, rows ld floats apart.
+void ssa_add_bias(float *y, int64_t ld, const float *bias, int64_t dim, int64_t n);
+// x[i] += y[i].
+void ssa_add(float *x, const float *y, int64_t len);
+// gate[i] = silu(gate[i]) * up[i]  (SwiGLU).
+void ssa_swiglu(float *gate, const float *up, int64_t len);
+// Rotate pairs (i, i + head_dim/2) of each head (the NEOX / half-split RoPE of Qwen2, as HF's
+// rotate_half). x: n tokens of n_heads * head_dim floats, ld floats apart. cos_sin: for each token,
+// head_dim/2 cosines then head_dim/2 sines.
+void ssa_rope_neox(float *x, int64_t ld, int64_t n, int n_heads, int head_dim, const float *cos_sin);
+
+// ---- KV cache and attention ------------------------------------------------------------------------
+// A layer's cache holds, per KV head, `capacity` rows of head_dim values in `kv_type` (F32 or F16):
+// element (h, p, d) at index (h * capacity + p) * head_dim + d.
+// Store n tokens' K (or V) rows, n_kv_heads * head_dim floats each, ld apart, at positions pos0...
+void ssa_kv_store(int kv_type, void *cache, int64_t capacity, int n_kv_heads, int head_dim,
+                  const float *x, int64_t ld, int64_t pos0, int64_t n);
+// Causal grouped-query attention of n query tokens at positions pos0..pos0+n-1 over cache positions
+// 0..pos0+n-1: out[t] = softmax(q[t] . K^T * scale) V, per query head (head h reads KV head
+// h / (n_heads / n_kv_heads)). q and out: n rows of n_heads * head_dim floats, ld_q / ld_out apart.
+// scratch: at least ssa_attention_scratch_size(pos0 + n, n) bytes.
+size_t ssa_attention_scratch_size(int64_t n_ctx, int64_t n);
+void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_t capacity,
+                   int n_heads, int n_kv_heads, int head_dim, float scale, const float *q, int64_t ld_q,
+                   int64_t pos0, int64_t n, float *out, int64_t ld_out, void *scratch);
+
+// ---- SHA-256, to verify downloads ------------------------------------------------------------------
+typedef struct {
+  uint32_t state[8];
+  uint64_t length;
+  uint8_t buffer[64];
+  size_t buffered;
+} ssa_sha256_ctx;
+
+void ssa_sha256_init(ssa_sha256_ctx *ctx);
+void ssa_sha256_update(ssa_sha256_ctx *ctx, const void *data, size_t n);
+void ssa_sha256_final(ssa_sha256_ctx *ctx, uint8_t digest[32]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

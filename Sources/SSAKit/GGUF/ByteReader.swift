@@ -1,0 +1,51 @@
+/// A bounds-checked little-endian cursor over a byte buffer. Every read checks the remaining length
+/// first, so a lying count or a truncated file becomes a `GGUFError`, never an out-of-bounds access.
+struct ByteReader {
+  let bytes: UnsafeRawBufferPointer
+  private(set) var offset: Int = 0
+
+  init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+  var remaining: Int { bytes.count - offset }
+
+  mutating func need(_ count: Int, _ what: @autoclosure () -> String) throws {
+    guard count >= 0, count <= remaining else {
+      throw GGUFError.truncated(at: bytes.count, reading: what())
+    }
+  }
+
+  mutating func scalar<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws -> T {
+    try need(MemoryLayout<T>.size, what())
+    let v = bytes.loadUnaligned(fromByteOffset: offset, as: T.self)
+    offset += MemoryLayout<T>.size
+    return T(littleEndian: v)
+  }
+
+  mutating func u8(_ what: @autoclosure () -> String) throws -> UInt8 { try scalar(UInt8.self, what()) }
+  mutating func u32(_ what: @autoclosure () -> String) throws -> UInt32 { try scalar(UInt32.self, what()) }
+  mutating func u64(_ what: @autoclosure () -> String) throws -> UInt64 { try scalar(UInt64.self, what()) }
+
+  mutating func float32(_ what: @autoclosure () -> String) throws -> Float {
+    Float(bitPattern: try u32(what()))
+  }
+
+  mutating func float64(_ what: @autoclosure () -> String) throws -> Double {
+    Double(bitPattern: try u64(what()))
+  }
+
+  /// A GGUF string: u64 byte length, then UTF-8 bytes with no terminator.
+  mutating func string(_ what: @autoclosure () -> String) throws -> String {
+    let start = offset
+    let length = try u64("length of \(what())")
+    guard length <= UInt64(remaining) else {
+      throw GGUFError.absurdCount(what: "string length", count: length, at: start)
+    }
+    let count = Int(length)
+    let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+    guard let s = String(validating: slice.bindMemory(to: UInt8.self), as: UTF8.self) else {
+      throw GGUFError.invalidString(at: start)
+    }
+    offset += count
+    return s
+  }
+}

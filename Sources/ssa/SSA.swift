@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import SSAKit
+
+/// The `ssa` command: a Sample Set Aggregator on the CPU.
+struct SSA: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ssa",
+    abstract: "Aggregate sampled solutions into one answer with a small language model, on the CPU.",
+    subcommands: [Fetch.self, Inspect.self])
+}
+
+/// Runs the command and turns every failure into one line on stderr and a non-zero exit status:
+/// 2 for usage errors, 1 for everything else. Help and version requests print in full and exit 0.
+@main
+enum Main {
+  static func main() {
+    let code = run(Array(CommandLine.arguments.dropFirst()))
+    exit(code)
+  }
+
+  static func run(_ arguments: [String]) -> Int32 {
+    do {
+      var command = try SSA.parseAsRoot(arguments)
+      try command.run()
+      return 0
+    } catch let exit as ExitCode {
+      return exit.rawValue
+    } catch let error as CleanExit {
+      print(SSA.fullMessage(for: error))
+      return 0
+    } catch let error as CommandLineError {
+      Diagnostics.writeStderr("ssa: \(error.message)\n")
+      return 2
+    } catch {
+      let code = SSA.exitCode(for: error)
+      if code == .success {
+        print(SSA.fullMessage(for: error))
+        return 0
+      }
+      let message = SSA.message(for: error)
+      let line = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
+      let isUsage = code == .validationFailure || error is ValidationError
+      Diagnostics.writeStderr("ssa: \(oneLine(isUsage ? line : "\(error)"))\n")
+      return isUsage ? 2 : 1
+    }
+  }
+
+  private static func oneLine(_ s: String) -> String {
+    let trimmed = s.hasPrefix("Error: ") ? String(s.dropFirst(7)) : s
+    return trimmed.replacingOccurrences(of: "\n", with: " ")
+  }
+}
+
+/// A runtime failure of the CLI that is the user's to fix (a bad argument value found while running).
+struct CommandLineError: Error {
+  let message: String
+  init(_ message: String) { self.message = message }
+}
