@@ -47,6 +47,9 @@ static void detect(void) {}
 // Each ISA's table starts as a copy of the scalar one, so an entry an ISA lacks falls back.
 static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
     [ISA_SCALAR] = NULL,
+#if defined(__x86_64__)
+    [ISA_AVX2] = ssa_fill_avx2,
+#endif
 };
 
 static void fill(int isa) {
