@@ -49,6 +49,7 @@ static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
     [ISA_SCALAR] = NULL,
 #if defined(__x86_64__)
     [ISA_AVX2] = ssa_fill_avx2,
+    [ISA_AVX512] = ssa_fill_avx512,
 #endif
 };
 
