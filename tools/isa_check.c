@@ -155,7 +155,7 @@ int main(void) {
 #if defined(__aarch64__)
   ssa_fill_neon(&fast);
   const ssa_kernel_table *second = NULL;
-  const char *name = "neon";
+  const char *name = ssa_cpu_has_dotprod() ? "neon with dotprod" : "neon without dotprod";
 #else
   static ssa_kernel_table twin;
   ssa_fill_scalar(&twin);

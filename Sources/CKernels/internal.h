@@ -87,6 +87,9 @@ void ssa_fill_neon(ssa_kernel_table *t);
 
 void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
 
+// AArch64: nonzero when the CPU has the Armv8.2 dot-product instructions (set by dispatch.c).
+int ssa_cpu_has_dotprod(void);
+
 // Threads the kernels use (set by ssa_set_threads).
 int ssa_threads(void);
 

@@ -9,6 +9,7 @@
 
 void ssa_rmsnorm(float *out, const float *x, const float *weight, int64_t dim, int64_t n, float eps) {
   const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n >= PARALLEL_ROWS)
   for (int64_t t = 0; t < n; t++) {
     const float *xr = x + t * dim;
@@ -45,6 +46,7 @@ void ssa_swiglu_ref(float *gate, const float *up, int64_t len) {
 void ssa_swiglu(float *gate, const float *up, int64_t len) {
   const int64_t chunks = (len + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK;
   const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && chunks >= 4)
   for (int64_t c = 0; c < chunks; c++) {
     const int64_t i = c * SWIGLU_CHUNK, m = len - i < SWIGLU_CHUNK ? len - i : SWIGLU_CHUNK;
