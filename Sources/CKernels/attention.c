@@ -22,6 +22,7 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
   const int64_t blocks = (n + qb - 1) / qb;
   const int64_t items = blocks * n_kv_heads;
   const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
   // Later query blocks see more keys: items go longest first, dealt round-robin, to balance the
   // causal triangle (static scheduling: Debian's libomp 14 lacks the newer dynamic-dispatch entry).
 #pragma omp parallel for schedule(static, 1) num_threads(nt) if (nt > 1 && items > 1)

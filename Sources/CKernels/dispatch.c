@@ -39,7 +39,27 @@ static void detect(void) {
   available[ISA_AVX512] = available[ISA_AVX2] && zmm_os && avx512f && avx512bw && avx512vl && avx512vnni;
 }
 #elif defined(__aarch64__)
-static void detect(void) { available[ISA_NEON] = 1; }  // Advanced SIMD is mandatory on AArch64
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+static int query_dotprod(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+static int query_dotprod(void) {
+  int value = 0;
+  size_t size = sizeof value;
+  return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 && value;
+}
+#else
+static int query_dotprod(void) { return 0; }
+#endif
+static int dotprod;
+static void detect(void) {
+  available[ISA_NEON] = 1;  // Advanced SIMD is mandatory on AArch64
+  dotprod = query_dotprod();
+}
 #else
 static void detect(void) {}
 #endif
@@ -47,6 +67,13 @@ static void detect(void) {}
 // Each ISA's table starts as a copy of the scalar one, so an entry an ISA lacks falls back.
 static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
     [ISA_SCALAR] = NULL,
+#if defined(__x86_64__)
+    [ISA_AVX2] = ssa_fill_avx2,
+    [ISA_AVX512] = ssa_fill_avx512,
+#endif
+#if defined(__aarch64__)
+    [ISA_NEON] = ssa_fill_neon,
+#endif
 };
 
 static void fill(int isa) {
@@ -67,6 +94,14 @@ __attribute__((constructor)) static void ssa_dispatch_init(void) {
   }
   ssa_kernels = tables[best];
   ssa_set_threads(0);
+}
+
+int ssa_cpu_has_dotprod(void) {
+#if defined(__aarch64__)
+  return dotprod;
+#else
+  return 0;
+#endif
 }
 
 const char *ssa_kernel_isa(void) { return ssa_kernels.name; }

@@ -74,6 +74,7 @@ typedef struct {
   const char *name;
   ssa_mm_kernel mm[SSA_TYPE_BF16 + 1];  // indexed by the GGUF type; gemm NULL where unsupported
   ssa_attn_fn attn[SSA_TYPE_F16 + 1];   // indexed by the cache type (F32, F16)
+  void (*swiglu)(float *gate, const float *up, int64_t len);
 } ssa_kernel_table;
 
 extern ssa_kernel_table ssa_kernels;  // filled once by dispatch.c
@@ -83,6 +84,11 @@ void ssa_fill_scalar(ssa_kernel_table *t);
 void ssa_fill_avx2(ssa_kernel_table *t);
 void ssa_fill_avx512(ssa_kernel_table *t);
 void ssa_fill_neon(ssa_kernel_table *t);
+
+void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
+
+// AArch64: nonzero when the CPU has the Armv8.2 dot-product instructions (set by dispatch.c).
+int ssa_cpu_has_dotprod(void);
 
 // Threads the kernels use (set by ssa_set_threads).
 int ssa_threads(void);

@@ -23,6 +23,7 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
   const int64_t token_blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
   const int64_t items = row_blocks * token_blocks;
   const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
 #pragma omp parallel num_threads(nt) if (nt > 1 && items * n > 1)
   {
     if (k->convert_act) {

@@ -9,6 +9,7 @@
 
 void ssa_rmsnorm(float *out, const float *x, const float *weight, int64_t dim, int64_t n, float eps) {
   const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
 #pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n >= PARALLEL_ROWS)
   for (int64_t t = 0; t < n; t++) {
     const float *xr = x + t * dim;
@@ -32,12 +33,24 @@ void ssa_add(float *x, const float *y, int64_t len) {
   for (int64_t i = 0; i < len; i++) x[i] += y[i];
 }
 
-void ssa_swiglu(float *gate, const float *up, int64_t len) {
-  const int nt = ssa_threads();
-#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && len >= (1 << 16))
+void ssa_swiglu_ref(float *gate, const float *up, int64_t len) {
   for (int64_t i = 0; i < len; i++) {
     const float g = gate[i];
     gate[i] = g / (1.0f + expf(-g)) * up[i];
+  }
+}
+
+// Elementwise, so chunks of any size give the same bits.
+#define SWIGLU_CHUNK 4096
+
+void ssa_swiglu(float *gate, const float *up, int64_t len) {
+  const int64_t chunks = (len + SWIGLU_CHUNK - 1) / SWIGLU_CHUNK;
+  const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && chunks >= 4)
+  for (int64_t c = 0; c < chunks; c++) {
+    const int64_t i = c * SWIGLU_CHUNK, m = len - i < SWIGLU_CHUNK ? len - i : SWIGLU_CHUNK;
+    ssa_kernels.swiglu(gate + i, up + i, m);
   }
 }
 

@@ -54,6 +54,9 @@ void ssa_dequantize_row(int type, const void *src, float *dst, int64_t n);
 // GGML's reference quantizers (round to nearest), bit-exact with ggml's quantize_row_*_ref.
 void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n);
 void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n);
+// Q4_0 for the converter: plain Q4_0 blocks whose scale is chosen per block by a small search to
+// minimise the block's squared error; never worse than ssa_quantize_row_q4_0 on any block.
+void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
 
 // ---- threads and instruction sets ----------------------------------------------------------------
 // Kernels split work across OpenMP threads; this sets how many (<= 0: all cores).

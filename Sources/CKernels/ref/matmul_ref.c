@@ -108,4 +108,5 @@ void ssa_fill_scalar(ssa_kernel_table *t) {
   t->mm[SSA_TYPE_Q4_0] = (ssa_mm_kernel){ssa_act_q8_row_bytes, ssa_quantize_act_q8_ref, gemm_q4_0};
   t->attn[SSA_TYPE_F32] = ssa_attention_ref_f32;
   t->attn[SSA_TYPE_F16] = ssa_attention_ref_f16;
+  t->swiglu = ssa_swiglu_ref;
 }

@@ -294,3 +294,75 @@ void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n) {
     }
   }
 }
+
+// Squared error of a Q4_0 block with scale d (already fp16-rounded), quantizing x by rounding to
+// nearest; writes the 4-bit codes (value + 8) to q.
+static float q4_0_block_error(const float *x, float d, uint8_t q[QK]) {
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  float err = 0.0f;
+  for (int j = 0; j < QK; j++) {
+    float v = nearbyintf(x[j] * id);
+    v = v < -8.0f ? -8.0f : v > 7.0f ? 7.0f : v;
+    q[j] = (uint8_t)((int)v + 8);
+    const float e = x[j] - d * v;
+    err += e * e;
+  }
+  return err;
+}
+
+// Q4_0 with the scale searched per block: the block's largest-magnitude value is tried at codes
+// -8 .. -6.5 and +6.5 .. +7.5 (in steps of 0.1), each candidate refined once by least squares for
+// its codes, rounded to fp16 as stored, and scored by the block's squared error. The round-to-nearest
+// reference's block is the starting point, so no block gets worse. Same format, same decode cost.
+void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
+  block_q4_0 *y = dst;
+  for (int64_t i = 0; i < n / QK; i++, x += QK) {
+    ssa_quantize_row_q4_0(x, &y[i], QK);
+    float best;
+    uint8_t q[QK], bestq[QK];
+    {
+      // the reference block's error, from its own codes
+      const float d = ssa_fp16_to_fp32(y[i].d);
+      best = 0.0f;
+      for (int j = 0; j < QK / 2; j++) {
+        bestq[j] = y[i].qs[j] & 0x0F;
+        bestq[j + QK / 2] = y[i].qs[j] >> 4;
+      }
+      for (int j = 0; j < QK; j++) {
+        const float e = x[j] - d * (float)(bestq[j] - 8);
+        best += e * e;
+      }
+    }
+    uint16_t bestd = y[i].d;
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < QK; j++) {
+      if (amax < fabsf(x[j])) {
+        amax = fabsf(x[j]);
+        max = x[j];
+      }
+    }
+    if (amax == 0.0f) continue;
+    for (int k = 0; k < 27; k++) {
+      const float code = k < 16 ? -8.0f + 0.1f * (float)k : 6.5f + 0.1f * (float)(k - 16);
+      float d = ssa_fp16_to_fp32(ssa_fp32_to_fp16(max / code));
+      q4_0_block_error(x, d, q);
+      // least-squares scale for these codes: d = sum(x q) / sum(q^2)
+      float sxq = 0.0f, sqq = 0.0f;
+      for (int j = 0; j < QK; j++) {
+        const float v = (float)(q[j] - 8);
+        sxq += x[j] * v;
+        sqq += v * v;
+      }
+      if (sqq > 0.0f) d = sxq / sqq;
+      const uint16_t dh = ssa_fp32_to_fp16(d);
+      const float err = q4_0_block_error(x, ssa_fp16_to_fp32(dh), q);
+      if (err < best) {
+        best = err;
+        bestd = dh;
+        memcpy(bestq, q, QK);
+      }
+    }
+    y[i].d = bestd;
+    for (int j = 0; j < QK / 2; j++) y[i].qs[j] = (uint8_t)(bestq[j] | (bestq[j + QK / 2] << 4));
+  }
+}
