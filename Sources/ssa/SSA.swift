@@ -15,6 +15,8 @@ struct SSA: ParsableCommand {
 @main
 enum Main {
   static func main() {
+    // A closed stdout (`ssa ... | head`) must end the output quietly, not kill the process.
+    signal(SIGPIPE, SIG_IGN)
     let code = run(Array(CommandLine.arguments.dropFirst()))
     exit(code)
   }

@@ -33,12 +33,21 @@ struct ByteReader {
     Double(bitPattern: try u64(what()))
   }
 
+  /// Check that `count` items of at least `minSize` bytes fit in the rest of the input. A count no
+  /// real file reaches (over 2^24 items) is called absurd; a smaller one means the file is cut short.
+  func checkCount(_ count: UInt64, minSize: Int, _ what: @autoclosure () -> String, at: Int) throws {
+    guard count > UInt64(remaining / max(1, minSize)) else { return }
+    if count > 1 << 24 { throw GGUFError.absurdCount(what: what(), count: count, at: at) }
+    throw GGUFError.truncated(at: bytes.count, reading: "\(count) \(what()) items")
+  }
+
   /// A GGUF string: u64 byte length, then UTF-8 bytes with no terminator.
   mutating func string(_ what: @autoclosure () -> String) throws -> String {
     let start = offset
     let length = try u64("length of \(what())")
     guard length <= UInt64(remaining) else {
-      throw GGUFError.absurdCount(what: "string length", count: length, at: start)
+      if length > 1 << 24 { throw GGUFError.absurdCount(what: "string length", count: length, at: start) }
+      throw GGUFError.truncated(at: bytes.count, reading: "\(what()) (\(length) bytes)")
     }
     let count = Int(length)
     let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])

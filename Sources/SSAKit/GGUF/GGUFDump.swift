@@ -22,17 +22,16 @@ extension GGUFFile {
     out += "* Metadata:\n"
     for (i, entry) in metadata.enumerated() {
       let (type, count) = GGUFFile.typeLabel(entry.value)
-      out += "\(pad(String(i + 1), 6)): \(type.padding(toLength: 10, withPad: " ", startingAt: 0)) | "
-        + "\(pad(String(count), 8)) | \(entry.key) = \(GGUFFile.render(entry.value, limit: arrayLimit))\n"
+      let value = GGUFFile.render(entry.value, limit: arrayLimit)
+      out += pad(String(i + 1), 6) + ": " + padRight(type, 10) + " | " + pad(String(count), 8) + " | "
+      out += entry.key + " = " + value + "\n"
     }
     out += "* Tensors:\n"
     out += "     #  name                                     type   shape                       offset       bytes\n"
     for (i, t) in tensors.enumerated() {
       let shape = t.shape.map(String.init).joined(separator: " x ")
-      out += "\(pad(String(i + 1), 6))  \(t.name.padding(toLength: 40, withPad: " ", startingAt: 0)) "
-        + "\(t.type.name.padding(toLength: 6, withPad: " ", startingAt: 0)) "
-        + "\(shape.padding(toLength: 22, withPad: " ", startingAt: 0)) "
-        + "\(pad(String(t.fileOffset), 12)) \(pad(String(t.byteCount), 11))\n"
+      out += pad(String(i + 1), 6) + "  " + padRight(t.name, 40) + " " + padRight(t.type.name, 6) + " "
+      out += padRight(shape, 22) + " " + pad(String(t.fileOffset), 12) + " " + pad(String(t.byteCount), 11) + "\n"
     }
     return out
   }
@@ -91,6 +90,10 @@ extension GGUFFile {
 
 private func pad(_ s: String, _ width: Int) -> String {
   s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+}
+
+private func padRight(_ s: String, _ width: Int) -> String {
+  s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
 }
 
 func formatFixed(_ v: Double, _ digits: Int) -> String {

@@ -75,12 +75,8 @@ public final class GGUFFile: @unchecked Sendable {
     let kvCount = try r.u64("metadata count")
     // Smallest encodings: a key-value pair is 8 (key length) + 4 (type) + 1 bytes, a tensor info
     // 8 + 4 + 4 + 8 bytes; a count that cannot fit in the rest of the file is rejected up front.
-    guard kvCount <= UInt64(r.remaining / 13) else {
-      throw GGUFError.absurdCount(what: "metadata count", count: kvCount, at: kvCountAt)
-    }
-    guard tensorCount <= UInt64(r.remaining / 24) else {
-      throw GGUFError.absurdCount(what: "tensor count", count: tensorCount, at: tensorCountAt)
-    }
+    try r.checkCount(kvCount, minSize: 13, "metadata count", at: kvCountAt)
+    try r.checkCount(tensorCount, minSize: 24, "tensor count", at: tensorCountAt)
 
     var metadata: [(key: String, value: GGUFValue)] = []
     var keyIndex: [String: Int] = [:]
@@ -208,10 +204,8 @@ public final class GGUFFile: @unchecked Sendable {
       }
       let countAt = r.offset
       let count = try r.u64("element count of \"\(key)\"")
-      let minSize = UInt64(elementType.fixedSize ?? (elementType == .string ? 8 : 12))
-      guard count <= UInt64(r.remaining) / minSize else {
-        throw GGUFError.absurdCount(what: "array length of \"\(key)\"", count: count, at: countAt)
-      }
+      let minSize = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
+      try r.checkCount(count, minSize: minSize, "array length of \"\(key)\"", at: countAt)
       var items: [GGUFValue] = []
       items.reserveCapacity(Int(count))
       for _ in 0..<Int(count) {

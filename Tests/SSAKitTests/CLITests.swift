@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+@testable import SSAKit
+
+/// The CLI as a user meets it: output on stdout, every failure one line on stderr, non-zero exit.
+final class CLITests: XCTestCase {
+  func assertOneLineFailure(_ r: CLIResult, status: Int32, mentions: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(r.status, status, r.stderr, file: file, line: line)
+    XCTAssertEqual(r.stderr.split(separator: "\n", omittingEmptySubsequences: false).count, 2, r.stderr, file: file, line: line)
+    XCTAssertTrue(r.stderr.hasPrefix("ssa: "), r.stderr, file: file, line: line)
+    XCTAssertTrue(r.stderr.contains(mentions), "\(r.stderr) should mention \(mentions)", file: file, line: line)
+  }
+
+  func testInspectDefaultModel() throws {
+    _ = try TestSupport.defaultModelPath()
+    let r = try TestSupport.runSSA(["inspect"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("architecture qwen2, 24 blocks, 291 tensors"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("qwen2.attention.head_count_kv = 2"))
+    XCTAssertTrue(r.stdout.contains("tokenizer.ggml.tokens = [\"!\", \"\\\"\", \"#\""))
+    XCTAssertTrue(r.stdout.contains("(151936 total)"))
+    let listing = try XCTUnwrap(r.stdout.components(separatedBy: "* Tensors:\n").last)
+    let rows = listing.split(separator: "\n").dropFirst()  // the column header
+    XCTAssertEqual(rows.count, 291)
+    XCTAssertTrue(rows.contains { $0.contains("blk.0.ffn_down.weight") && $0.contains("Q6_K") && $0.contains("4864 x 896") })
+  }
+
+  func testInspectJSON() throws {
+    let r = try TestSupport.runSSA(["inspect", "--json", TestSupport.fixture("gguf/reference.gguf")])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    XCTAssertEqual(object["tensor_count"] as? Int, 5)
+    XCTAssertEqual(object["alignment"] as? Int, 64)
+    let tensors = try XCTUnwrap(object["tensors"] as? [[String: Any]])
+    XCTAssertEqual(tensors.map { $0["name"] as? String }, ["t.f32", "t.f16", "t.vec", "t.q8_0", "t.i32"])
+    XCTAssertEqual(tensors[3]["shape"] as? [Int], [64, 4])
+    let metadata = try XCTUnwrap(object["metadata"] as? [[String: Any]])
+    let strings = try XCTUnwrap(metadata.first { $0["key"] as? String == "test.array_strings" })
+    XCTAssertEqual(strings["count"] as? Int, 4)
+    XCTAssertEqual(strings["value"] as? [String], ["a", "Ġb", "", "<|im_end|>"])
+  }
+
+  func testFailuresAreOneLine() throws {
+    let dir = TestSupport.temporaryDirectory()
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir + "/missing.gguf"]), status: 1, mentions: "missing.gguf")
+    let notGGUF = dir + "/text.gguf"
+    try "hello world, not a model".write(toFile: notGGUF, atomically: true, encoding: .utf8)
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", notGGUF]), status: 1, mentions: "bad magic")
+    let truncated = dir + "/cut.gguf"
+    let reference = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("gguf/reference.gguf")))
+    try reference.prefix(700).write(to: URL(fileURLWithPath: truncated))
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", truncated]), status: 1, mentions: "truncated at byte 700")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir]), status: 1, mentions: dir)
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", "--array-limit", "-3", notGGUF]), status: 2, mentions: "array-limit")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", "--no-such-flag"]), status: 2, mentions: "--no-such-flag")
+    assertOneLineFailure(try TestSupport.runSSA(["frobnicate"]), status: 2, mentions: "frobnicate")
+  }
+
+  func testHelpExitsZero() throws {
+    let r = try TestSupport.runSSA(["--help"])
+    XCTAssertEqual(r.status, 0)
+    XCTAssertTrue(r.stdout.contains("inspect"))
+  }
+}
