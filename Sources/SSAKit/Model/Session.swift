@@ -6,6 +6,8 @@ public final class Session: @unchecked Sendable {
   public let model: Qwen2Model
   public let cache: KVCache
   let state: RunState
+  /// The tokens whose keys and values the cache holds, in order.
+  public private(set) var tokens: [Int] = []
   /// Number of tokens in the cache: the position of the next token.
   public var position: Int { cache.length }
   public var capacity: Int { cache.capacity }
@@ -39,6 +41,19 @@ public final class Session: @unchecked Sendable {
   /// Forget everything after the first `length` positions (to reuse a cached prefix).
   public func rewind(to length: Int) {
     cache.length = min(max(0, length), cache.length)
+    tokens.removeLast(tokens.count - cache.length)
+  }
+
+  /// Keep the longest cached prefix shared with `prompt` (at least one prompt token is left to run,
+  /// since its logits are needed) and return its length. Requests that share the fixed instruction
+  /// text of a prompt format thus compute it once.
+  @discardableResult
+  public func reusePrefix(of prompt: [Int]) -> Int {
+    var shared = 0
+    let limit = min(tokens.count, prompt.count - 1)
+    while shared < limit && tokens[shared] == prompt[shared] { shared += 1 }
+    rewind(to: shared)
+    return shared
   }
 
   /// Run `tokens` at the current position and append them to the cache. With `.last`, returns the
@@ -56,6 +71,7 @@ public final class Session: @unchecked Sendable {
       let n = min(state.maxTokens, tokens.count - start)
       let isLast = start + n == tokens.count
       tokens[start..<(start + n)].withUnsafeBufferPointer { forwardChunk($0) }
+      self.tokens += tokens[start..<(start + n)]
       switch mode {
       case .none: break
       case .last: if isLast { computeLogits(rows: n - 1..<n) }
