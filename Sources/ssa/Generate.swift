@@ -54,8 +54,8 @@ struct Generate: ParsableCommand {
       maxTokens: maxTokens, sampling: sampling.settings, stopTokens: generator.defaultStopTokens, stopStrings: stop)
     let out = FileHandle.standardOutput
     let result = try generator.generate(prompt: tokens, session: session, settings: settings) { piece in
-      out.write(Data(piece.utf8))
-      return true
+      // A closed stdout (EPIPE) ends generation quietly.
+      (try? out.write(contentsOf: Data(piece.utf8))) != nil
     }
     print("")
     Diagnostics.note(String(
