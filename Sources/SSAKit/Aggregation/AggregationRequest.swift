@@ -64,12 +64,12 @@ public struct AggregationRequest: Equatable, Sendable {
     }
     let text = String(decoding: bytes, as: UTF8.self)
     var parts: [[Substring]] = [[]]
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-      let bare = line.hasSuffix("\r") ? line.dropLast() : line
-      if bare == "---" {
+    // "\r\n" is one Character in Swift, so split on it explicitly.
+    for line in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+      if line == "---" {
         parts.append([])
       } else {
-        parts[parts.count - 1].append(bare)
+        parts[parts.count - 1].append(line)
       }
     }
     let texts = parts.map { AnswerExtractor.trimmed($0.joined(separator: "\n")) }

@@ -83,7 +83,8 @@ public enum AnswerExtractor {
   /// `Answer: x`, `Final answer: x`. Empty phrases are skipped in favour of earlier ones.
   static func lastMarkedAnswer(in text: String) -> String? {
     var found: [(line: Int, column: Int, content: String)] = []
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    // "\r\n" is one Character in Swift, so split on it explicitly.
+    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     for (n, line) in lines.enumerated() {
       if let r = line.range(of: "####", options: .backwards) {
         found.append((n, line.distance(from: line.startIndex, to: r.upperBound), String(line[r.upperBound...])))
