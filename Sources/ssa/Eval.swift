@@ -53,31 +53,14 @@ struct Eval: ParsableCommand {
       throw CommandLineError("\(error)")
     }
     let started = Date()
-    let limited = LimitedReader(limit: limit)
-    let summary = try RecordStream(reader: reader, sink: sink, progress: quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes))
-      .run { request in
-        guard limited.admit(request) else { return nil }
-        return try evaluator.evaluate(request)
-      }
+    let stream = RecordStream(reader: reader, sink: sink, progress: quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes))
+    let summary = try stream.run(until: { limit.map { evaluator.summary.records >= $0 } ?? false }) { request in
+      try evaluator.evaluate(request)
+    }
     evaluator.addFailedLines(summary.failed)
     evaluator.finish(wallSeconds: Date().timeIntervalSince(started))
     print(json ? evaluator.summary.json.serialized : evaluator.summary.table)
     if summary.interrupted { throw ExitCode(130) }
     if evaluator.summary.failed > 0 { throw ExitCode(1) }
-  }
-}
-
-/// Stops admitting records once `limit` with gold answers have been admitted.
-final class LimitedReader {
-  let limit: Int?
-  var admitted = 0
-
-  init(limit: Int?) { self.limit = limit }
-
-  func admit(_ request: AggregationRequest) -> Bool {
-    guard request.gold != nil else { return true }
-    if let limit, admitted >= limit { return false }
-    admitted += 1
-    return true
   }
 }

@@ -54,7 +54,10 @@ final class AggregationPipelineTests: XCTestCase {
 
   func testChatStopsAtImEndToo() throws {
     let engine = ScriptedEngine { _, _ in ("<think>ok</think> <answer>4</answer>", .stopSequence) }
-    _ = try Aggregator(engine: engine, options: AggregationOptions(format: .chat)).aggregate(question: question, samples: split)
+    let result = try Aggregator(engine: engine, options: AggregationOptions(format: .chat, reasoning: true))
+      .aggregate(question: question, samples: split)
+    XCTAssertEqual(result.answer, "4")
+    XCTAssertEqual(result.reasoning, "ok")
     XCTAssertEqual(engine.completions[0].settings.stopTokens, ["<|endoftext|>", "<|im_end|>"])
     XCTAssertTrue(engine.completions[0].prompt.text.hasPrefix("<|im_start|>system\n"))
   }

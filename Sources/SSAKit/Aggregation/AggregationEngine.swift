@@ -26,7 +26,8 @@ public protocol AggregationEngine: AnyObject {
 
   /// For `--choose`: the log-probability (natural log, summed over its tokens) of each continuation
   /// right after `prompt`, teacher-forced. Prefill the prompt once and share its KV cache across the
-  /// continuations. A continuation is tokenized as `prompt + continuation` would be, from the seam on.
+  /// continuations. Tokenize each continuation on its own (through `pieces`, like a prompt): a model
+  /// generating after the prompt's last token could not merge tokens across that seam either.
   func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double]
 }
 

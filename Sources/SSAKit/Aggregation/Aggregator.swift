@@ -154,6 +154,7 @@ public final class Aggregator {
       reasoning = reasoning[..<r.lowerBound]
     }
     var text = AnswerExtractor.trimmed(String(reasoning))
+    if text.hasPrefix("<think>") { text = AnswerExtractor.trimmed(String(text.dropFirst(7))) }
     if text.hasSuffix("</think>") { text = AnswerExtractor.trimmed(String(text.dropLast(8))) }
     return (answer, text)
   }

@@ -25,11 +25,11 @@ public final class RecordStream {
   }
 
   /// Runs `handle` on every request; its record (nil writes nothing) goes to the sink. A thrown error
-  /// becomes the request's error record.
-  public func run(_ handle: (AggregationRequest) throws -> JSON?) throws -> Summary {
+  /// becomes the request's error record. `done` is asked before each line: true ends the run there.
+  public func run(until done: () -> Bool = { false }, _ handle: (AggregationRequest) throws -> JSON?) throws -> Summary {
     var summary = Summary()
     reader.shouldStop = { SignalHandling.interrupted }
-    while !SignalHandling.interrupted, let line = try reader.next() {
+    while !SignalHandling.interrupted, !done(), let line = try reader.next() {
       let number = reader.lineNumber
       let record: JSON?
       do {
