@@ -8,10 +8,13 @@ struct SSA: ParsableCommand {
     commandName: "ssa",
     abstract: "Aggregate sampled solutions into one answer with a small language model, on the CPU.",
     subcommands: [
-      Fetch.self,
-      Inspect.self,
-      Tokenize.self,
+      Aggregate.self,
+      Vote.self,
+      Eval.self,
       Generate.self,
+      Tokenize.self,
+      Inspect.self,
+      Fetch.self,
       PerplexityCommand.self,
       Bench.self,
       BenchKernels.self,
@@ -41,7 +44,7 @@ enum Main {
       return 0
     } catch let error as CommandLineError {
       Diagnostics.writeStderr("ssa: \(error.message)\n")
-      return 2
+      return 1
     } catch {
       let code = SSA.exitCode(for: error)
       if code == .success {

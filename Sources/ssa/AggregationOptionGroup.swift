@@ -1,0 +1,69 @@
+import ArgumentParser
+import SSAKit
+
+extension PromptFormat: ExpressibleByArgument {}
+
+/// What to do when the model writes no answer.
+enum FallbackPolicy: String, CaseIterable, ExpressibleByArgument {
+  case none
+  case majority
+}
+
+/// The model aggregator's options, shared by `ssa aggregate` and `ssa eval`.
+struct AggregationOptionGroup: ParsableArguments {
+  @Option(help: "Use the first N samples of each request (default: all).")
+  var k: Int?
+
+  @Option(help: "Prompt format (default: the one recorded in the model file, else 'answer').")
+  var promptFormat: PromptFormat?
+
+  @Option(help: "Generate at most N new tokens.")
+  var maxTokens = 512
+
+  @Option(help: "Sampling temperature; 0 is greedy decoding.")
+  var temperature = 0.0
+
+  @Option(help: "Sample among the K most likely tokens (0: no limit; only with --temperature > 0).")
+  var topK = 0
+
+  @Option(help: "Random seed for sampling (each request is sampled with this seed).")
+  var seed: UInt64 = 0
+
+  @Option(help: "Threads for the model (default: all cores).")
+  var threads: Int?
+
+  @Flag(help: "Add the model's text before its answer to each record as 'reasoning'.")
+  var reasoning = false
+
+  @Flag(help: "Constrained aggregation: score each distinct sample answer as <answer>X</answer> and answer the likeliest; the scores go in the record.")
+  var choose = false
+
+  @Option(help: "When the model writes no answer: 'none' (answer null) or 'majority' (answer the majority, source 'fallback').")
+  var fallback: FallbackPolicy = .none
+
+  @Flag(inversion: .prefixedNo, help: "When every sample's answer agrees, answer it without running the model (source 'unanimous').")
+  var skipUnanimous = false
+
+  @Flag(help: "Shorten the middle of the samples when the prompt does not fit the context, instead of an error record.")
+  var truncate = false
+
+  @Option(help: "Aggregate groups of G samples, then the groups' winners (for k beyond what the model handles well).")
+  var group: Int?
+
+  func validate() throws {
+    if let k, k < 1 { throw ValidationError("--k must be 1 or more") }
+    if let group, group < 1 { throw ValidationError("--group must be 1 or more") }
+    if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more") }
+    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be 1 or more") }
+    guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
+    guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
+  }
+
+  /// The library options, with the prompt format resolved against the model file's record.
+  func options(recordedFormat: PromptFormat?) -> AggregationOptions {
+    AggregationOptions(
+      format: promptFormat ?? recordedFormat ?? .answer, k: k, maxTokens: maxTokens, temperature: temperature,
+      topK: topK, seed: seed, reasoning: reasoning, choose: choose, fallbackMajority: fallback == .majority,
+      skipUnanimous: skipUnanimous, truncate: truncate, group: group)
+  }
+}
