@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import SSAKit
 
 struct Aggregate: ParsableCommand {
@@ -26,16 +27,11 @@ struct Aggregate: ParsableCommand {
   }
 }
 
-/// The model runtime is not part of this build yet.
-struct ModelRuntimeUnavailable: Error, CustomStringConvertible {
-  var description: String {
-    "model runtime not available yet (the forward pass is not merged); 'ssa vote' and 'ssa eval --no-model' work without it"
-  }
-}
-
-/// THE construction point of the model engine, used by `ssa aggregate` and `ssa eval`.
-/// LEAD: replace the body with the real engine (load `model.resolve()` with `threads`) before merging
-/// to main. Until then it refuses, rather than pretending.
+/// The model engine used by `ssa aggregate` and `ssa eval`: the model file (the default model unless
+/// --model), its tokenizer, and the kernels' thread count.
 func makeEngine(model: ModelOption, threads: Int?) throws -> AggregationEngine {
-  throw ModelRuntimeUnavailable()
+  if let threads { ssa_set_threads(Int32(threads)) }
+  let qwen = try Qwen2Model(path: try model.resolve())
+  let tokenizer = try Tokenizer(gguf: qwen.file)
+  return ModelEngine(model: qwen, tokenizer: tokenizer)
 }

@@ -50,7 +50,7 @@ struct Generate: ParsableCommand {
     let capacity = min(model.config.contextLength, tokens.count + maxTokens)
     let session = try Session(model: model, capacity: capacity, cacheType: cacheType == "f32" ? .f32 : .f16)
     let generator = Generator(model: model, tokenizer: tokenizer)
-    let settings = GenerationSettings(
+    let settings = DecodeSettings(
       maxTokens: maxTokens, sampling: sampling.settings, stopTokens: generator.defaultStopTokens, stopStrings: stop)
     let out = FileHandle.standardOutput
     let result = try generator.generate(prompt: tokens, session: session, settings: settings) { piece in

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What to generate and when to stop.
-public struct GenerationSettings: Sendable {
+public struct DecodeSettings: Sendable {
   public var maxTokens: Int
   public var sampling: SamplingSettings
   /// Token ids that end generation (not included in the text): end-of-text, `<|im_end|>`.
@@ -57,7 +57,7 @@ public final class Generator {
 
   /// Generate a continuation of `prompt` in `session`. `onText` receives text as it is produced and
   /// may return false to stop.
-  public func generate(prompt: [Int], session: Session, settings: GenerationSettings,
+  public func generate(prompt: [Int], session: Session, settings: DecodeSettings,
                        onText: ((String) -> Bool)? = nil) throws -> GenerationResult {
     guard !prompt.isEmpty else { throw ModelError.emptyPrompt }
     guard prompt.count <= session.capacity else {

@@ -1,0 +1,103 @@
+import Foundation
+
+/// The aggregation pipeline's model: a Qwen2 model, its tokenizer and one session whose KV cache is
+/// kept between requests, so the instruction text every prompt of a run starts with is computed once.
+public final class ModelEngine: AggregationEngine {
+  public let model: Qwen2Model
+  public let tokenizer: Tokenizer
+  public let cacheType: GGMLType
+  private let generator: Generator
+  private var session: Session?
+  /// Special tokens a prompt template may contain.
+  private let templateSpecials: Set<String>
+
+  public init(model: Qwen2Model, tokenizer: Tokenizer, cacheType: GGMLType = .f16) {
+    self.model = model
+    self.tokenizer = tokenizer
+    self.cacheType = cacheType
+    generator = Generator(model: model, tokenizer: tokenizer)
+    templateSpecials = PromptFormat.chatSpecialTokens.union(["<|endoftext|>"]).filter { tokenizer.tokenId($0) != nil }
+  }
+
+  public var contextLength: Int { model.config.contextLength }
+
+  public var recordedPromptFormat: PromptFormat? { model.config.promptFormat.flatMap(PromptFormat.init(rawValue:)) }
+
+  /// The prompt's token ids: special tokens only where the template put them, all other text encoded
+  /// with special-token parsing off.
+  public func encode(_ prompt: Prompt) -> [Int] {
+    var ids: [Int] = []
+    for piece in prompt.pieces(specialTokens: templateSpecials) {
+      switch piece {
+      case .special(let s): ids.append(tokenizer.tokenId(s)!)
+      case .text(let t): ids += tokenizer.encode(t, special: false)
+      }
+    }
+    return ids
+  }
+
+  public func tokenCount(_ prompt: Prompt) throws -> Int { encode(prompt).count }
+
+  /// A session that can hold `length` tokens, keeping the current one (and its cached prefix) when
+  /// it is large enough. Capacity grows in steps of 1,024 so the KV cache stays near what is used.
+  private func session(holding length: Int) throws -> Session {
+    if let s = session, s.capacity >= length { return s }
+    let capacity = min(contextLength, (length + 1023) / 1024 * 1024)
+    guard length <= capacity else { throw ModelError.contextOverflow(needed: length, capacity: contextLength) }
+    session = nil  // free the old cache first
+    let s = try Session(model: model, capacity: capacity, cacheType: cacheType)
+    session = s
+    return s
+  }
+
+  public func complete(_ prompt: Prompt, settings: GenerationSettings) throws -> Completion {
+    let ids = encode(prompt)
+    let s = try session(holding: ids.count + settings.maxTokens)
+    var stopTokens = Set<Int>()
+    for text in settings.stopTokens { if let id = tokenizer.tokenId(text) { stopTokens.insert(id) } }
+    let decode = DecodeSettings(
+      maxTokens: settings.maxTokens,
+      sampling: SamplingSettings(temperature: Float(settings.temperature), topK: settings.topK, seed: settings.seed),
+      stopTokens: stopTokens, stopStrings: settings.stopSequences)
+    guard settings.maxTokens > 0 else {
+      return Completion(text: "", promptTokens: ids.count, generatedTokens: 0, stopReason: .maxTokens)
+    }
+    let result = try generator.generate(prompt: ids, session: s, settings: decode)
+    let reason: Completion.StopReason
+    switch result.stopReason {
+    case .stopString: reason = .stopSequence
+    case .endOfText: reason = .endOfText
+    default: reason = .maxTokens
+    }
+    return Completion(text: result.text, promptTokens: ids.count, generatedTokens: result.tokens.count, stopReason: reason)
+  }
+
+  public func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double] {
+    let ids = encode(prompt)
+    let options = continuations.map(encode)
+    let longest = options.map(\.count).max() ?? 0
+    let s = try session(holding: ids.count + longest)
+    let reused = s.reusePrefix(of: ids)
+    let last = try s.forward(Array(ids[reused...]), logits: .last)
+    let promptEnd = s.position
+    // The prompt's last logits predict each continuation's first token.
+    let first = Array(last)
+    var scores: [Double] = []
+    for option in options {
+      guard let head = option.first else {
+        scores.append(0)
+        continue
+      }
+      var total = first.withUnsafeBufferPointer { Perplexity.logSoftmax($0, at: head) }
+      if option.count > 1 {
+        s.rewind(to: promptEnd)
+        try s.forward(Array(option.dropLast()), logits: .all({ i, logits in
+          total += Perplexity.logSoftmax(logits, at: option[i + 1])
+        }))
+      }
+      scores.append(total)
+    }
+    s.rewind(to: promptEnd)
+    return scores
+  }
+}
