@@ -44,7 +44,7 @@ enum Main {
       return 0
     } catch let error as CommandLineError {
       Diagnostics.writeStderr("ssa: \(error.message)\n")
-      return 1
+      return 2
     } catch {
       let code = SSA.exitCode(for: error)
       if code == .success {
@@ -65,7 +65,7 @@ enum Main {
   }
 }
 
-/// A runtime failure of the CLI that is the user's to fix (a bad argument value found while running).
+/// A bad argument found while running (a file that cannot be opened, an empty prompt): a usage error.
 struct CommandLineError: Error {
   let message: String
   init(_ message: String) { self.message = message }

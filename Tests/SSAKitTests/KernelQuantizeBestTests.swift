@@ -18,7 +18,7 @@ final class KernelQuantizeBestTests: XCTestCase {
     ssa_quantize_row_q4_0(x, &rtn, Int64(x.count))
     ssa_quantize_row_q4_0_best(x, &best, Int64(x.count))
     let e0 = squaredError(x, rtn), e1 = squaredError(x, best)
-    let worse = zip(e0, e1).filter { $1 > $0 * (1 + 1e-6) + 1e-30 }.count
+    let worse = zip(e0, e1).filter { (rtn: Double, best: Double) -> Bool in best > rtn * (1 + 1e-6) + 1e-30 }.count
     XCTAssertEqual(worse, 0, "\(name): \(worse) blocks got worse")
     return (e0.reduce(0, +), e1.reduce(0, +))
   }
