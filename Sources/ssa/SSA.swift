@@ -7,7 +7,15 @@ struct SSA: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ssa",
     abstract: "Aggregate sampled solutions into one answer with a small language model, on the CPU.",
-    subcommands: [Fetch.self, Inspect.self])
+    subcommands: [
+      Fetch.self,
+      Inspect.self,
+      Tokenize.self,
+      Generate.self,
+      PerplexityCommand.self,
+      Bench.self,
+      BenchKernels.self,
+    ])
 }
 
 /// Runs the command and turns every failure into one line on stderr and a non-zero exit status:

@@ -54,6 +54,9 @@ void ssa_dequantize_row(int type, const void *src, float *dst, int64_t n);
 // GGML's reference quantizers (round to nearest), bit-exact with ggml's quantize_row_*_ref.
 void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n);
 void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n);
+// Q4_0 for the converter: plain Q4_0 blocks whose scale is chosen per block by a small search to
+// minimise the block's squared error; never worse than ssa_quantize_row_q4_0 on any block.
+void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
 
 // ---- threads and instruction sets ----------------------------------------------------------------
 // Kernels split work across OpenMP threads; this sets how many (<= 0: all cores).
@@ -68,7 +71,8 @@ int ssa_force_isa(const char *isa);
 // y[t][r] = sum_c x[t][c] * w[r][c] for t < n, r < rows.
 // w: `rows` rows of `cols` elements of type `wtype` in GGML layout (F32, F16, BF16, Q8_0 or Q4_0).
 // x: n rows of `cols` floats, ldx floats apart; y: n rows of `rows` floats, ldy floats apart.
-// Quantized weights pair with int8 activations quantized per 32-block inside the call.
+// Quantized weights pair with int8 activations quantized per 32-block inside the call; cols is then
+// a multiple of 32. Every output is computed the same way whatever the thread count.
 // scratch: at least ssa_matmul_scratch_size(wtype, cols, n) bytes, 64-byte aligned.
 size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n);
 void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
@@ -97,7 +101,7 @@ void ssa_kv_store(int kv_type, void *cache, int64_t capacity, int n_kv_heads, in
 // Causal grouped-query attention of n query tokens at positions pos0..pos0+n-1 over cache positions
 // 0..pos0+n-1: out[t] = softmax(q[t] . K^T * scale) V, per query head (head h reads KV head
 // h / (n_heads / n_kv_heads)). q and out: n rows of n_heads * head_dim floats, ld_q / ld_out apart.
-// scratch: at least ssa_attention_scratch_size(pos0 + n, n) bytes.
+// head_dim <= 256. scratch: at least ssa_attention_scratch_size(pos0 + n, n) bytes.
 size_t ssa_attention_scratch_size(int64_t n_ctx, int64_t n);
 void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_t capacity,
                    int n_heads, int n_kv_heads, int head_dim, float scale, const float *q, int64_t ld_q,

@@ -1,0 +1,142 @@
+// The one place that looks at the CPU: at load time it detects the instruction sets, fills the
+// kernel table of the best one, and keeps the others this CPU can run so tests can force them.
+#include "internal.h"
+
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+ssa_kernel_table ssa_kernels;
+
+enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_NEON, ISA_COUNT };
+
+static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512vnni", "neon"};
+static ssa_kernel_table tables[ISA_COUNT];
+static int available[ISA_COUNT];
+static int threads = 1;
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+static uint64_t xgetbv0(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (uint64_t)hi << 32 | lo;
+}
+
+static void detect(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+  const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
+  if (!osxsave || !avx) return;
+  const uint64_t xcr0 = xgetbv0();
+  const int ymm_os = (xcr0 & 0x6) == 0x6, zmm_os = (xcr0 & 0xe6) == 0xe6;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
+  const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1;
+  const int avx512vl = (b >> 31) & 1, avx512vnni = (c >> 11) & 1;
+  available[ISA_AVX2] = ymm_os && avx2 && fma && f16c;
+  available[ISA_AVX512] = available[ISA_AVX2] && zmm_os && avx512f && avx512bw && avx512vl && avx512vnni;
+}
+#elif defined(__aarch64__)
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+static int query_dotprod(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
+static int query_dotprod(void) {
+  int value = 0;
+  size_t size = sizeof value;
+  return sysctlbyname("hw.optional.arm.FEAT_DotProd", &value, &size, NULL, 0) == 0 && value;
+}
+#else
+static int query_dotprod(void) { return 0; }
+#endif
+static int dotprod;
+static void detect(void) {
+  available[ISA_NEON] = 1;  // Advanced SIMD is mandatory on AArch64
+  dotprod = query_dotprod();
+}
+#else
+static void detect(void) {}
+#endif
+
+// Each ISA's table starts as a copy of the scalar one, so an entry an ISA lacks falls back.
+static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
+    [ISA_SCALAR] = NULL,
+#if defined(__x86_64__)
+    [ISA_AVX2] = ssa_fill_avx2,
+    [ISA_AVX512] = ssa_fill_avx512,
+#endif
+#if defined(__aarch64__)
+    [ISA_NEON] = ssa_fill_neon,
+#endif
+};
+
+static void fill(int isa) {
+  ssa_fill_scalar(&tables[isa]);
+  if (fillers[isa]) fillers[isa](&tables[isa]);
+  tables[isa].name = isa_names[isa];
+}
+
+__attribute__((constructor)) static void ssa_dispatch_init(void) {
+  available[ISA_SCALAR] = 1;
+  detect();
+  int best = ISA_SCALAR;
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (i != ISA_SCALAR && !fillers[i]) available[i] = 0;  // no kernels for it in this build
+    if (!available[i]) continue;
+    fill(i);
+    best = i;
+  }
+  ssa_kernels = tables[best];
+  ssa_set_threads(0);
+}
+
+int ssa_cpu_has_dotprod(void) {
+#if defined(__aarch64__)
+  return dotprod;
+#else
+  return 0;
+#endif
+}
+
+const char *ssa_kernel_isa(void) { return ssa_kernels.name; }
+
+int ssa_force_isa(const char *isa) {
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (available[i] && strcmp(isa, isa_names[i]) == 0) {
+      ssa_kernels = tables[i];
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// Scratch sizes must hold for whichever table is active when the scratch is used.
+size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n) {
+  if (wtype < 0 || wtype > SSA_TYPE_BF16) return 0;
+  size_t most = 0;
+  for (int i = 0; i < ISA_COUNT; i++) {
+    const ssa_mm_kernel *k = &tables[i].mm[wtype];
+    if (!available[i] || !k->act_row_bytes) continue;
+    const size_t bytes = k->act_row_bytes(cols) * (size_t)n;
+    if (bytes > most) most = bytes;
+  }
+  return most;
+}
+
+void ssa_set_threads(int n) {
+#ifdef _OPENMP
+  threads = n > 0 ? n : omp_get_num_procs();
+#else
+  (void)n;
+  threads = 1;
+#endif
+}
+
+int ssa_get_threads(void) { return threads; }
+int ssa_threads(void) { return threads; }

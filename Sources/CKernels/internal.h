@@ -1,0 +1,101 @@
+// Private to the kernels: GGML block layouts, the kernel table the dispatcher fills, and the entry
+// points each instruction-set file provides. Nothing here is visible to Swift.
+#ifndef CKERNELS_INTERNAL_H
+#define CKERNELS_INTERNAL_H
+
+#include "include/ckernels.h"
+
+#include <stdint.h>
+#include <string.h>
+
+// ---- GGML blocks (ggml-common.h), byte for byte ----------------------------------------------------
+#define QK 32     // elements of a Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 block
+#define QK_K 256  // elements of a K-quant super-block
+
+typedef struct { uint16_t d; uint8_t qs[QK / 2]; } block_q4_0;               // 18 bytes
+typedef struct { uint16_t d, m; uint8_t qs[QK / 2]; } block_q4_1;            // 20 bytes
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_0;  // 22 bytes
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[QK / 2]; } block_q5_1;  // 24 bytes
+typedef struct { uint16_t d; int8_t qs[QK]; } block_q8_0;                    // 34 bytes
+typedef struct { uint8_t scales[QK_K / 16]; uint8_t qs[QK_K / 4]; uint16_t d, dmin; } block_q2_K;  // 84
+typedef struct { uint8_t hmask[QK_K / 8]; uint8_t qs[QK_K / 4]; uint8_t scales[12]; uint16_t d; } block_q3_K;  // 110
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } block_q4_K;  // 144
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QK_K / 8]; uint8_t qs[QK_K / 2]; } block_q5_K;  // 176
+typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; } block_q6_K;  // 210
+
+// ---- int8 activations ------------------------------------------------------------------------------
+// Quantized weights multiply activations quantized per 32-block right before the matmul. One row of
+// `cols` activations is laid out as: int8 q[cols], then float d[cols/32] (scale), then int32
+// s[cols/32] (sum of the block's q, for the Q4_0 offset of 8), padded to 64 bytes. Every ISA's
+// quantizer produces the same bytes: d = amax/127, q = round-half-even(x * (1/d)).
+size_t ssa_act_q8_row_bytes(int64_t cols);
+static inline float *act_q8_d(void *row, int64_t cols) { return (float *)((int8_t *)row + cols); }
+static inline int32_t *act_q8_s(void *row, int64_t cols) {
+  return (int32_t *)((int8_t *)row + cols + cols / QK * 4);
+}
+
+// ---- the kernel table ------------------------------------------------------------------------------
+// Everything a matmul kernel reads. For float weights `act` is x itself (act_stride = ldx * 4).
+typedef struct {
+  const void *w;
+  size_t w_stride;  // bytes per weight row
+  int64_t cols;
+  const void *act;
+  size_t act_stride;  // bytes per activation row
+  float *y;
+  int64_t ldy;
+} ssa_mm_args;
+
+typedef struct {
+  // Activation conversion: bytes per converted row (0: the kernel reads x as floats) and the
+  // converter of one row.
+  size_t (*act_row_bytes)(int64_t cols);
+  void (*convert_act)(const float *x, void *dst, int64_t cols);
+  // y[t][r] for r in [r0, r1), t in [t0, t1). Each output element is computed by the same sequence
+  // of operations whatever the range, so results do not depend on how work is split.
+  void (*gemm)(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1);
+} ssa_mm_kernel;
+
+// Attention over one KV head group: query tokens [t0, t1) of the heads that read KV head g.
+typedef struct {
+  const void *k, *v;  // the cache of one layer
+  int64_t capacity;
+  int n_heads, n_kv_heads, head_dim;
+  float scale;
+  const float *q;
+  int64_t ld_q, pos0;
+  float *out;
+  int64_t ld_out;
+} ssa_attn_args;
+
+typedef void (*ssa_attn_fn)(const ssa_attn_args *a, int g, int64_t t0, int64_t t1);
+
+typedef struct {
+  const char *name;
+  ssa_mm_kernel mm[SSA_TYPE_BF16 + 1];  // indexed by the GGUF type; gemm NULL where unsupported
+  ssa_attn_fn attn[SSA_TYPE_F16 + 1];   // indexed by the cache type (F32, F16)
+  void (*swiglu)(float *gate, const float *up, int64_t len);
+} ssa_kernel_table;
+
+extern ssa_kernel_table ssa_kernels;  // filled once by dispatch.c
+
+// Each ISA file fills a table, starting from a copy of the scalar one (so it falls back per entry).
+void ssa_fill_scalar(ssa_kernel_table *t);
+void ssa_fill_avx2(ssa_kernel_table *t);
+void ssa_fill_avx512(ssa_kernel_table *t);
+void ssa_fill_neon(ssa_kernel_table *t);
+
+void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
+
+// AArch64: nonzero when the CPU has the Armv8.2 dot-product instructions (set by dispatch.c).
+int ssa_cpu_has_dotprod(void);
+
+// Threads the kernels use (set by ssa_set_threads).
+int ssa_threads(void);
+
+// The scalar activation quantizer, shared by the references and by ISA files for odd tails.
+void ssa_quantize_act_q8_ref(const float *x, void *dst, int64_t cols);
+
+static inline float fp16_to_fp32(uint16_t h) { return ssa_fp16_to_fp32(h); }
+
+#endif

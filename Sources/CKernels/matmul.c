@@ -1,0 +1,44 @@
+// The matmul driver: converts the activations the weight type asks for, then splits the output into
+// blocks of rows x tokens across threads. It never names a weight type: the kernel table does.
+#include "internal.h"
+
+// Rows per work item: a multiple of every kernel's row tile, small enough to balance two threads on
+// the narrowest matrices (128-row K/V projections), large enough to amortize the scheduling.
+#define ROW_BLOCK 32
+// Tokens per work item in prefill: activations of this many tokens stay in L2 while a block of
+// weight rows is reused across them.
+#define TOKEN_BLOCK 256
+
+void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
+                int64_t n, float *y, int64_t ldy, void *scratch) {
+  const ssa_mm_kernel *k = &ssa_kernels.mm[wtype];
+  const size_t w_stride = (size_t)(cols / ssa_type_block_elems(wtype)) * ssa_type_block_bytes(wtype);
+  ssa_mm_args a = {w, w_stride, cols, x, (size_t)ldx * sizeof(float), y, ldy};
+  const size_t act_stride = k->convert_act ? k->act_row_bytes(cols) : 0;
+  if (k->convert_act) {
+    a.act = scratch;
+    a.act_stride = act_stride;
+  }
+  const int64_t row_blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+  const int64_t token_blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+  const int64_t items = row_blocks * token_blocks;
+  const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
+#pragma omp parallel num_threads(nt) if (nt > 1 && items * n > 1)
+  {
+    if (k->convert_act) {
+#pragma omp for schedule(static)
+      for (int64_t t = 0; t < n; t++) {
+        k->convert_act(x + t * ldx, (uint8_t *)scratch + t * act_stride, cols);
+      }
+    }
+    // Token blocks outermost so a thread's consecutive items share activations in cache.
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < items; i++) {
+      const int64_t tb = i / row_blocks, rb = i % row_blocks;
+      const int64_t r0 = rb * ROW_BLOCK, r1 = r0 + ROW_BLOCK < rows ? r0 + ROW_BLOCK : rows;
+      const int64_t t0 = tb * TOKEN_BLOCK, t1 = t0 + TOKEN_BLOCK < n ? t0 + TOKEN_BLOCK : n;
+      k->gemm(&a, r0, r1, t0, t1);
+    }
+  }
+}

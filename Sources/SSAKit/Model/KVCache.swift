@@ -1,0 +1,35 @@
+import CKernels
+
+/// The key/value cache of every layer: per layer and KV head, `capacity` rows of `headDim` values in
+/// F16 (the default: half the memory, attention reads it at twice the speed) or F32 (reference).
+/// Element (head, position, d) of a layer sits at `(head * capacity + position) * headDim + d`.
+public final class KVCache: @unchecked Sendable {
+  public let type: GGMLType
+  public let capacity: Int
+  public let layerCount: Int
+  public let kvHeadCount: Int
+  public let headDim: Int
+  /// Positions 0..<length hold valid entries.
+  public var length = 0
+  public let byteCount: Int
+
+  private let storage: UnsafeMutableRawPointer
+  private let layerBytes: Int
+
+  public init(config: ModelConfig, capacity: Int, type: GGMLType = .f16) {
+    precondition(type == .f16 || type == .f32, "KV cache type must be F16 or F32")
+    self.type = type
+    self.capacity = capacity
+    layerCount = config.layerCount
+    kvHeadCount = config.kvHeadCount
+    headDim = config.headDim
+    layerBytes = config.kvHeadCount * capacity * config.headDim * (type == .f16 ? 2 : 4)
+    byteCount = 2 * config.layerCount * layerBytes
+    storage = alignedAllocate(byteCount)
+  }
+
+  deinit { alignedFree(storage) }
+
+  @inline(__always) public func keys(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer) * layerBytes }
+  @inline(__always) public func values(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer + 1) * layerBytes }
+}

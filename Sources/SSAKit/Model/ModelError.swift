@@ -1,0 +1,35 @@
+/// Why a model could not be loaded or run.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+  case unsupportedArchitecture(String)
+  case missingMetadata(String)
+  case badMetadata(key: String, reason: String)
+  case missingTensor(String)
+  case wrongShape(tensor: String, expected: [Int], found: [Int])
+  case unsupportedTensorType(tensor: String, type: String)
+  case tokenOutOfRange(token: Int, vocabularySize: Int)
+  case contextOverflow(needed: Int, capacity: Int)
+  case emptyPrompt
+
+  public var description: String {
+    switch self {
+    case .unsupportedArchitecture(let arch):
+      return "unsupported model architecture \"\(arch)\" (supported: qwen2)"
+    case .missingMetadata(let key):
+      return "model file lacks metadata key \"\(key)\""
+    case .badMetadata(let key, let reason):
+      return "bad metadata \"\(key)\": \(reason)"
+    case .missingTensor(let name):
+      return "model file lacks tensor \"\(name)\""
+    case .wrongShape(let name, let expected, let found):
+      return "tensor \"\(name)\" has shape \(found), expected \(expected)"
+    case .unsupportedTensorType(let name, let type):
+      return "tensor \"\(name)\" has type \(type), which this runtime cannot decode"
+    case .tokenOutOfRange(let token, let vocab):
+      return "token id \(token) is outside the vocabulary (0..<\(vocab))"
+    case .contextOverflow(let needed, let capacity):
+      return "sequence of \(needed) tokens exceeds the context of \(capacity) tokens"
+    case .emptyPrompt:
+      return "the prompt has no tokens"
+    }
+  }
+}

@@ -1,0 +1,181 @@
+import CKernels
+
+/// A weight matrix as the kernels take it: `rows` rows of `cols` elements of `type` (GGML layout, a
+/// row contiguous), `y = W x` maps `cols` inputs to `rows` outputs.
+public struct WeightMatrix: @unchecked Sendable {
+  public let type: GGMLType
+  public let data: UnsafeRawPointer
+  public let rows: Int
+  public let cols: Int
+  public var rowBytes: Int { type.byteCount(elements: cols)! }
+}
+
+/// How weights are held in memory.
+public enum WeightPrecision: String, Sendable, CaseIterable {
+  /// Types the matmul kernels run (F32, F16, BF16, Q8_0, Q4_0) are used in place from the mapping;
+  /// any other quantized type is requantized to Q8_0 once at load.
+  case native
+  /// Every matrix dequantized to F32 (reference precision, four bytes a weight).
+  case f32
+}
+
+/// The weights of a Qwen2 model: views into the GGUF mapping wherever the stored type can be used as
+/// it is, and owned buffers (freed with this object) where a tensor had to be converted at load.
+public final class ModelWeights: @unchecked Sendable {
+  public struct Layer: @unchecked Sendable {
+    public let attnNorm: UnsafePointer<Float>      // [hidden]
+    public let wq, wk, wv, wo: WeightMatrix         // [qDim x hidden], [kvDim x hidden] x2, [hidden x qDim]
+    public let bq, bk, bv: UnsafePointer<Float>    // [qDim], [kvDim], [kvDim]
+    public let ffnNorm: UnsafePointer<Float>       // [hidden]
+    public let gate, up, down: WeightMatrix         // [ffn x hidden] x2, [hidden x ffn]
+  }
+
+  public let file: GGUFFile
+  public let config: ModelConfig
+  public let precision: WeightPrecision
+  /// Token embedding table [vocab x hidden] in the file's type; rows are decoded on lookup.
+  public let tokenEmbedding: WeightMatrix
+  public let layers: [Layer]
+  public let outputNorm: UnsafePointer<Float>     // [hidden]
+  /// The output head [vocab x hidden]: `output.weight`, or the embedding when tied.
+  public let output: WeightMatrix
+  public let tiedOutput: Bool
+  /// Bytes of buffers this object allocated (conversions), beyond the mapping.
+  public private(set) var ownedBytes = 0
+
+  private var owned: [UnsafeMutableRawPointer] = []
+
+  static let kernelTypes: Set<GGMLType> = [.f32, .f16, .bf16, .q8_0, .q4_0]
+
+  public init(file: GGUFFile, config: ModelConfig, precision: WeightPrecision = .native) throws {
+    self.file = file
+    self.config = config
+    self.precision = precision
+    let c = config
+    var layers: [Layer] = []
+    // `self` is not fully initialised yet, so conversions go through a local loader that owns the
+    // allocations until they are handed over below.
+    let loader = Loader(file: file, precision: precision)
+    let embedding = try loader.tensor("token_embd.weight", shape: [c.hiddenSize, c.vocabularySize])
+    guard ssa_can_dequantize(Int32(embedding.type.rawValue)) != 0 else {
+      throw ModelError.unsupportedTensorType(tensor: embedding.name, type: embedding.type.name)
+    }
+    tokenEmbedding = WeightMatrix(
+      type: embedding.type, data: file.data(of: embedding).baseAddress!, rows: c.vocabularySize, cols: c.hiddenSize)
+    for i in 0..<c.layerCount {
+      let p = "blk.\(i)."
+      layers.append(Layer(
+        attnNorm: try loader.vector(p + "attn_norm.weight", c.hiddenSize),
+        wq: try loader.matrix(p + "attn_q.weight", rows: c.qDim, cols: c.hiddenSize),
+        wk: try loader.matrix(p + "attn_k.weight", rows: c.kvDim, cols: c.hiddenSize),
+        wv: try loader.matrix(p + "attn_v.weight", rows: c.kvDim, cols: c.hiddenSize),
+        wo: try loader.matrix(p + "attn_output.weight", rows: c.hiddenSize, cols: c.qDim),
+        bq: try loader.vector(p + "attn_q.bias", c.qDim),
+        bk: try loader.vector(p + "attn_k.bias", c.kvDim),
+        bv: try loader.vector(p + "attn_v.bias", c.kvDim),
+        ffnNorm: try loader.vector(p + "ffn_norm.weight", c.hiddenSize),
+        gate: try loader.matrix(p + "ffn_gate.weight", rows: c.intermediateSize, cols: c.hiddenSize),
+        up: try loader.matrix(p + "ffn_up.weight", rows: c.intermediateSize, cols: c.hiddenSize),
+        down: try loader.matrix(p + "ffn_down.weight", rows: c.hiddenSize, cols: c.intermediateSize)))
+    }
+    self.layers = layers
+    outputNorm = try loader.vector("output_norm.weight", c.hiddenSize)
+    if file.tensor(named: "output.weight") != nil {
+      output = try loader.matrix("output.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+      tiedOutput = false
+    } else {
+      output = try loader.matrix("token_embd.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+      tiedOutput = true
+    }
+    owned = loader.owned
+    ownedBytes = loader.ownedBytes
+    loader.owned = []
+  }
+
+  deinit {
+    for p in owned { alignedFree(p) }
+  }
+
+  /// Write the embedding of `token` (decoded to F32) into `out[0..<hidden]`.
+  @inline(__always)
+  public func embed(_ token: Int, into out: UnsafeMutablePointer<Float>) {
+    let row = tokenEmbedding.data + token * tokenEmbedding.rowBytes
+    ssa_dequantize_row(Int32(tokenEmbedding.type.rawValue), row, out, Int64(tokenEmbedding.cols))
+  }
+
+  /// Resolves tensors by name, checks shapes, and converts types the kernels cannot run.
+  private final class Loader {
+    let file: GGUFFile
+    let precision: WeightPrecision
+    var owned: [UnsafeMutableRawPointer] = []
+    var ownedBytes = 0
+
+    init(file: GGUFFile, precision: WeightPrecision) {
+      self.file = file
+      self.precision = precision
+    }
+
+    deinit { for p in owned { alignedFree(p) } }
+
+    func tensor(_ name: String, shape: [Int]) throws -> GGUFTensor {
+      guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
+      // GGUF may store a vector as [n] or [n, 1]; trailing ones do not change the layout.
+      var found = t.shape
+      while found.count > shape.count, found.last == 1 { found.removeLast() }
+      guard found == shape else { throw ModelError.wrongShape(tensor: name, expected: shape, found: t.shape) }
+      guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
+        throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name)
+      }
+      return t
+    }
+
+    func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
+      let p = alignedAllocate(bytes)
+      owned.append(p)
+      ownedBytes += bytes
+      return p
+    }
+
+    /// A vector in F32 (norm weights and biases): in place when stored as F32, else decoded.
+    func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
+      let t = try tensor(name, shape: [count])
+      let data = file.data(of: t).baseAddress!
+      if t.type == .f32, Int(bitPattern: data) % 4 == 0 { return data.assumingMemoryBound(to: Float.self) }
+      let out = allocate(count * 4).assumingMemoryBound(to: Float.self)
+      ssa_dequantize_row(Int32(t.type.rawValue), data, out, Int64(count))
+      return UnsafePointer(out)
+    }
+
+    /// A matrix the kernels can multiply by: in place when its type is a kernel type (and F32 is
+    /// not forced), else converted row by row (to Q8_0, or to F32 for reference precision).
+    func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+      let t = try tensor(name, shape: [cols, rows])
+      let data = file.data(of: t).baseAddress!
+      let target: GGMLType
+      switch precision {
+      case .f32: target = .f32
+      case .native: target = ModelWeights.kernelTypes.contains(t.type) ? t.type : .q8_0
+      }
+      if target == t.type { return WeightMatrix(type: t.type, data: data, rows: rows, cols: cols) }
+      guard target == .f32 || cols % 32 == 0 else {
+        throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name + " with rows not a multiple of 32")
+      }
+      let outRowBytes = target.byteCount(elements: cols)!
+      let out = allocate(rows * outRowBytes)
+      let inRowBytes = t.type.byteCount(elements: cols)!
+      let inType = Int32(t.type.rawValue)
+      let row = UnsafeMutablePointer<Float>.allocate(capacity: cols)
+      defer { row.deallocate() }
+      for r in 0..<rows {
+        let dst = out + r * outRowBytes
+        if target == .f32 {
+          ssa_dequantize_row(inType, data + r * inRowBytes, dst.assumingMemoryBound(to: Float.self), Int64(cols))
+        } else {
+          ssa_dequantize_row(inType, data + r * inRowBytes, row, Int64(cols))
+          ssa_quantize_row_q8_0(row, dst, Int64(cols))
+        }
+      }
+      return WeightMatrix(type: target, data: UnsafeRawPointer(out), rows: rows, cols: cols)
+    }
+  }
+}

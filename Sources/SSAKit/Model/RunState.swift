@@ -1,0 +1,60 @@
+import CKernels
+
+/// Every activation buffer of a forward pass, allocated once for chunks of up to `maxTokens` tokens,
+/// so the per-token path never allocates. Row-major, one row per token.
+final class RunState {
+  let maxTokens: Int
+  let x: UnsafeMutablePointer<Float>       // [maxTokens x hidden] residual stream
+  let xb: UnsafeMutablePointer<Float>      // [maxTokens x hidden] normed input / projection output
+  let q: UnsafeMutablePointer<Float>       // [maxTokens x qDim]
+  let k: UnsafeMutablePointer<Float>       // [maxTokens x kvDim]
+  let v: UnsafeMutablePointer<Float>       // [maxTokens x kvDim]
+  let att: UnsafeMutablePointer<Float>     // [maxTokens x qDim] attention output
+  let gate: UnsafeMutablePointer<Float>    // [maxTokens x ffn]
+  let up: UnsafeMutablePointer<Float>      // [maxTokens x ffn]
+  let cosSin: UnsafeMutablePointer<Float>  // [maxTokens x headDim] RoPE cosines, then sines
+  let logits: UnsafeMutablePointer<Float>  // [logitRows x vocab]
+  let logitRows: Int
+  let matmulScratch: UnsafeMutableRawPointer
+  let attentionScratch: UnsafeMutableRawPointer
+  let byteCount: Int
+
+  private var allocations: [UnsafeMutableRawPointer] = []
+
+  init(config c: ModelConfig, weights: ModelWeights, maxTokens: Int, capacity: Int, logitRows: Int) {
+    self.maxTokens = maxTokens
+    self.logitRows = logitRows
+    var total = 0
+    var allocations: [UnsafeMutableRawPointer] = []
+    func buffer(_ bytes: Int) -> UnsafeMutableRawPointer {
+      let p = alignedAllocate(bytes)
+      allocations.append(p)
+      total += bytes
+      return p
+    }
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+      buffer(count * 4).bindMemory(to: Float.self, capacity: count)
+    }
+    x = floats(maxTokens * c.hiddenSize)
+    xb = floats(maxTokens * c.hiddenSize)
+    q = floats(maxTokens * c.qDim)
+    k = floats(maxTokens * c.kvDim)
+    v = floats(maxTokens * c.kvDim)
+    att = floats(maxTokens * c.qDim)
+    gate = floats(maxTokens * c.intermediateSize)
+    up = floats(maxTokens * c.intermediateSize)
+    cosSin = floats(maxTokens * c.headDim)
+    logits = floats(logitRows * c.vocabularySize)
+    var scratch = 0
+    let matrices = [weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+    for m in matrices {
+      scratch = max(scratch, ssa_matmul_scratch_size(Int32(m.type.rawValue), Int64(m.cols), Int64(maxTokens)))
+    }
+    matmulScratch = buffer(scratch)
+    attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens)))
+    byteCount = total
+    self.allocations = allocations
+  }
+
+  deinit { for p in allocations { alignedFree(p) } }
+}

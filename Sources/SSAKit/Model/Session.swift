@@ -1,0 +1,156 @@
+import CKernels
+
+/// One sequence being processed: the KV cache, the activation buffers and the position. `forward`
+/// runs a batch of tokens (a prompt chunk, or one token when decoding) through the model.
+public final class Session: @unchecked Sendable {
+  public let model: Qwen2Model
+  public let cache: KVCache
+  let state: RunState
+  /// The tokens whose keys and values the cache holds, in order.
+  public private(set) var tokens: [Int] = []
+  /// Number of tokens in the cache: the position of the next token.
+  public var position: Int { cache.length }
+  public var capacity: Int { cache.capacity }
+  /// Bytes this session allocated: KV cache plus activation buffers.
+  public var byteCount: Int { cache.byteCount + state.byteCount }
+
+  /// Which positions' logits a forward pass computes. The output head is the largest matrix, so a
+  /// prompt only pays for it at the positions whose logits are needed.
+  public enum Logits {
+    case none
+    case last
+    /// Every position of the batch; `handler(i, logits)` is called in order for each.
+    case all((Int, UnsafeBufferPointer<Float>) throws -> Void)
+  }
+
+  /// - Parameters:
+  ///   - capacity: the longest sequence (prompt plus generated tokens) the cache will hold.
+  ///   - chunk: tokens processed per batch in prefill (scratch memory grows with it).
+  ///   - cacheType: F16 (default) or F32.
+  public init(model: Qwen2Model, capacity: Int, chunk: Int = 256, cacheType: GGMLType = .f16) throws {
+    guard capacity > 0, capacity <= model.config.contextLength else {
+      throw ModelError.contextOverflow(needed: capacity, capacity: model.config.contextLength)
+    }
+    self.model = model
+    cache = KVCache(config: model.config, capacity: capacity, type: cacheType)
+    state = RunState(
+      config: model.config, weights: model.weights, maxTokens: max(1, min(chunk, capacity)),
+      capacity: capacity, logitRows: 16)
+  }
+
+  /// Forget everything after the first `length` positions (to reuse a cached prefix).
+  public func rewind(to length: Int) {
+    cache.length = min(max(0, length), cache.length)
+    tokens.removeLast(tokens.count - cache.length)
+  }
+
+  /// Keep the longest cached prefix shared with `prompt` (at least one prompt token is left to run,
+  /// since its logits are needed) and return its length. Requests that share the fixed instruction
+  /// text of a prompt format thus compute it once.
+  @discardableResult
+  public func reusePrefix(of prompt: [Int]) -> Int {
+    var shared = 0
+    let limit = min(tokens.count, prompt.count - 1)
+    while shared < limit && tokens[shared] == prompt[shared] { shared += 1 }
+    rewind(to: shared)
+    return shared
+  }
+
+  /// Run `tokens` at the current position and append them to the cache. With `.last`, returns the
+  /// logits of the last token (valid until the next call).
+  @discardableResult
+  public func forward(_ tokens: [Int], logits mode: Logits = .last) throws -> UnsafeBufferPointer<Float> {
+    guard !tokens.isEmpty else { throw ModelError.emptyPrompt }
+    let vocab = model.config.vocabularySize
+    for t in tokens where t < 0 || t >= vocab { throw ModelError.tokenOutOfRange(token: t, vocabularySize: vocab) }
+    guard cache.length + tokens.count <= cache.capacity else {
+      throw ModelError.contextOverflow(needed: cache.length + tokens.count, capacity: cache.capacity)
+    }
+    var start = 0
+    while start < tokens.count {
+      let n = min(state.maxTokens, tokens.count - start)
+      let isLast = start + n == tokens.count
+      tokens[start..<(start + n)].withUnsafeBufferPointer { forwardChunk($0) }
+      self.tokens += tokens[start..<(start + n)]
+      switch mode {
+      case .none: break
+      case .last: if isLast { computeLogits(rows: n - 1..<n) }
+      case .all(let handler):
+        var r = 0
+        while r < n {
+          let m = min(state.logitRows, n - r)
+          computeLogits(rows: r..<(r + m))
+          for i in 0..<m {
+            try handler(start + r + i, UnsafeBufferPointer(start: state.logits + i * vocab, count: vocab))
+          }
+          r += m
+        }
+      }
+      start += n
+    }
+    return UnsafeBufferPointer(start: state.logits, count: vocab)
+  }
+
+  /// The transformer on one chunk of at most `maxTokens` tokens, appended at the cache's end.
+  private func forwardChunk(_ tokens: UnsafeBufferPointer<Int>) {
+    let c = model.config
+    let w = model.weights
+    let s = state
+    let n = tokens.count
+    let pos0 = cache.length
+    let hidden = c.hiddenSize
+
+    for (t, token) in tokens.enumerated() { w.embed(token, into: s.x + t * hidden) }
+    model.fillRope(s.cosSin, start: pos0, count: n)
+    let scale = 1 / Float(c.headDim).squareRoot()
+
+    for (l, layer) in w.layers.enumerated() {
+      // attention: norm, q/k/v projections with bias, RoPE, cache write, attention, output projection
+      ssa_rmsnorm(s.xb, s.x, layer.attnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
+      matmul(layer.wq, s.xb, hidden, n, s.q, c.qDim)
+      matmul(layer.wk, s.xb, hidden, n, s.k, c.kvDim)
+      matmul(layer.wv, s.xb, hidden, n, s.v, c.kvDim)
+      ssa_add_bias(s.q, Int64(c.qDim), layer.bq, Int64(c.qDim), Int64(n))
+      ssa_add_bias(s.k, Int64(c.kvDim), layer.bk, Int64(c.kvDim), Int64(n))
+      ssa_add_bias(s.v, Int64(c.kvDim), layer.bv, Int64(c.kvDim), Int64(n))
+      ssa_rope_neox(s.q, Int64(c.qDim), Int64(n), Int32(c.headCount), Int32(c.headDim), s.cosSin)
+      ssa_rope_neox(s.k, Int64(c.kvDim), Int64(n), Int32(c.kvHeadCount), Int32(c.headDim), s.cosSin)
+      let kvType = Int32(cache.type.rawValue)
+      ssa_kv_store(kvType, cache.keys(l), Int64(cache.capacity), Int32(c.kvHeadCount), Int32(c.headDim),
+                   s.k, Int64(c.kvDim), Int64(pos0), Int64(n))
+      ssa_kv_store(kvType, cache.values(l), Int64(cache.capacity), Int32(c.kvHeadCount), Int32(c.headDim),
+                   s.v, Int64(c.kvDim), Int64(pos0), Int64(n))
+      ssa_attention(kvType, cache.keys(l), cache.values(l), Int64(cache.capacity), Int32(c.headCount),
+                    Int32(c.kvHeadCount), Int32(c.headDim), scale, s.q, Int64(c.qDim), Int64(pos0), Int64(n),
+                    s.att, Int64(c.qDim), s.attentionScratch)
+      matmul(layer.wo, s.att, c.qDim, n, s.xb, hidden)
+      ssa_add(s.x, s.xb, Int64(n * hidden))
+
+      // MLP: norm, down(silu(gate(x)) * up(x)), residual
+      ssa_rmsnorm(s.xb, s.x, layer.ffnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
+      matmul(layer.gate, s.xb, hidden, n, s.gate, c.intermediateSize)
+      matmul(layer.up, s.xb, hidden, n, s.up, c.intermediateSize)
+      ssa_swiglu(s.gate, s.up, Int64(n * c.intermediateSize))
+      matmul(layer.down, s.gate, c.intermediateSize, n, s.xb, hidden)
+      ssa_add(s.x, s.xb, Int64(n * hidden))
+    }
+    cache.length = pos0 + n
+  }
+
+  /// Final norm and output head for rows `rows` of the last chunk, into `state.logits`.
+  private func computeLogits(rows: Range<Int>) {
+    let c = model.config
+    let s = state
+    let hidden = c.hiddenSize
+    ssa_rmsnorm(s.xb, s.x + rows.lowerBound * hidden, model.weights.outputNorm, Int64(hidden),
+                Int64(rows.count), c.rmsEpsilon)
+    matmul(model.weights.output, s.xb, hidden, rows.count, s.logits, c.vocabularySize)
+  }
+
+  @inline(__always)
+  private func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ ldx: Int, _ n: Int,
+                      _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
+    ssa_matmul(Int32(w.type.rawValue), w.data, Int64(w.rows), Int64(w.cols), x, Int64(ldx), Int64(n), y,
+               Int64(ldy), state.matmulScratch)
+  }
+}

@@ -1,0 +1,173 @@
+import ArgumentParser
+import CKernels
+import Foundation
+import SSAKit
+
+/// `ssa bench-kernels`: throughput of the matmul and attention kernels on Qwen2.5-0.5B's shapes, per
+/// weight type, instruction set and thread count (medians of repeated runs), so kernel figures are
+/// rerunnable without a model file.
+struct BenchKernels: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench-kernels",
+    abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes.")
+
+  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0).")
+  var types = "Q8_0,Q4_0"
+
+  @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: all this CPU has).")
+  var isas: String?
+
+  @Option(help: "Thread counts, comma-separated.")
+  var threads = "1,2"
+
+  @Option(help: "Tokens per GEMM (a prefill chunk).")
+  var tokens = 512
+
+  @Option(help: "Context length for the attention figures.")
+  var context = 2048
+
+  @Option(help: "Repetitions of each measurement; the median is printed.")
+  var reps = 5
+
+  @Option(help: "Parts to run, comma-separated: gemm, gemv, attention.")
+  var parts = "gemm,gemv,attention"
+
+  static let typeIDs: [String: ssa_type] = [
+    "F32": SSA_TYPE_F32, "F16": SSA_TYPE_F16, "BF16": SSA_TYPE_BF16, "Q8_0": SSA_TYPE_Q8_0, "Q4_0": SSA_TYPE_Q4_0,
+  ]
+  // Qwen2.5-0.5B: (rows, cols) of one layer's projections, and the output head.
+  static let layer: [(name: String, rows: Int, cols: Int)] = [
+    ("q/o", 896, 896), ("k/v", 128, 896), ("gate/up", 4864, 896), ("down", 896, 4864),
+  ]
+  static let head = (name: "head", rows: 151_936, cols: 896)
+
+  func validate() throws {
+    for t in list(types) where Self.typeIDs[t] == nil { throw ValidationError("unknown weight type \(t)") }
+    guard tokens > 0, context > 0, reps > 0 else { throw ValidationError("--tokens, --context and --reps must be positive") }
+    for t in list(threads) where Int(t) == nil || Int(t)! < 1 { throw ValidationError("bad thread count \(t)") }
+  }
+
+  func run() throws {
+    let all: [String] = ["scalar", "avx2", "avx512vnni", "neon"]
+    let available = all.filter { ssa_force_isa($0) != 0 }
+    let chosen = isas.map(list) ?? available
+    for isa in chosen where !available.contains(isa) {
+      throw CommandLineError("this CPU cannot run \(isa) kernels (it has \(available.joined(separator: ", ")))")
+    }
+    let parts = Set(list(self.parts))
+    print("kind       type  isa         threads  shape                      median    unit")
+    for isa in chosen {
+      _ = ssa_force_isa(isa)
+      for threadCount in list(threads).compactMap(Int.init) {
+        ssa_set_threads(Int32(threadCount))
+        for name in list(types) {
+          let type = Int32(Self.typeIDs[name]!.rawValue)
+          if parts.contains("gemm") {
+            for shape in Self.layer {
+              let seconds = benchMatmul(type: type, rows: shape.rows, cols: shape.cols, n: tokens)
+              let gops = 2 * Double(shape.rows * shape.cols * tokens) / seconds / 1e9
+              row("gemm", name, isa, threadCount, "\(shape.name) \(shape.rows)x\(shape.cols) n=\(tokens)", gops, "GOPS")
+            }
+          }
+          if parts.contains("gemv") {
+            let h = Self.head
+            let seconds = benchMatmul(type: type, rows: h.rows, cols: h.cols, n: 1)
+            let bytes = Double(h.rows * (h.cols / Int(ssa_type_block_elems(type))) * ssa_type_block_bytes(type))
+            row("gemv", name, isa, threadCount, "\(h.name) \(h.rows)x\(h.cols)", bytes / seconds / 1e9, "GB/s")
+          }
+        }
+        if parts.contains("attention") {
+          for kv in [SSA_TYPE_F16, SSA_TYPE_F32] {
+            let kvName = kv == SSA_TYPE_F16 ? "F16" : "F32"
+            let prefill = benchAttention(kv: Int32(kv.rawValue), pos0: 0, n: context)
+            row("attn-pre", kvName, isa, threadCount, "14x64 heads, \(context) tokens", prefill * 1e3, "ms")
+            let decode = benchAttention(kv: Int32(kv.rawValue), pos0: context - 1, n: 1)
+            row("attn-dec", kvName, isa, threadCount, "14x64 heads, ctx \(context)", decode * 1e6, "us")
+          }
+        }
+      }
+    }
+  }
+
+  private func list(_ s: String) -> [String] {
+    s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+
+  private func row(_ kind: String, _ type: String, _ isa: String, _ threads: Int, _ shape: String, _ value: Double, _ unit: String) {
+    let pad: (String, Int) -> String = { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
+    print(pad(kind, 10) + " " + pad(type, 5) + " " + pad(isa, 11) + " " + pad(String(threads), 8) + " "
+      + pad(shape, 26) + " " + String(format: "%8.2f", value) + "  " + unit)
+  }
+
+  private func median(_ body: () -> Void) -> Double {
+    body()  // warm-up: page in the weights, fill caches
+    var times: [Double] = []
+    for _ in 0..<reps {
+      let start = DispatchTime.now().uptimeNanoseconds
+      body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return times.sorted()[times.count / 2]
+  }
+
+  /// Random weights encoded row by row (a pattern of random floats at a different offset per row).
+  private func weights(type: Int32, rows: Int, cols: Int) -> UnsafeMutableRawBufferPointer {
+    let rowBytes = cols / Int(ssa_type_block_elems(type)) * ssa_type_block_bytes(type)
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
+    var state: UInt64 = 0x1234_5678
+    let pattern: [Float] = (0..<(cols + 4096)).map { _ in
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+    }
+    pattern.withUnsafeBufferPointer { p in
+      for r in 0..<rows {
+        let x = p.baseAddress! + (r * 97) % 4096, dst = buffer.baseAddress! + r * rowBytes
+        switch type {
+        case Int32(SSA_TYPE_Q8_0.rawValue): ssa_quantize_row_q8_0(x, dst, Int64(cols))
+        case Int32(SSA_TYPE_Q4_0.rawValue): ssa_quantize_row_q4_0(x, dst, Int64(cols))
+        case Int32(SSA_TYPE_F32.rawValue): memcpy(dst, x, cols * 4)
+        case Int32(SSA_TYPE_F16.rawValue):
+          for i in 0..<cols { dst.storeBytes(of: ssa_fp32_to_fp16(x[i]), toByteOffset: 2 * i, as: UInt16.self) }
+        default:
+          for i in 0..<cols { dst.storeBytes(of: ssa_fp32_to_bf16(x[i]), toByteOffset: 2 * i, as: UInt16.self) }
+        }
+      }
+    }
+    return buffer
+  }
+
+  private func benchMatmul(type: Int32, rows: Int, cols: Int, n: Int) -> Double {
+    let w = weights(type: type, rows: rows, cols: cols)
+    defer { w.deallocate() }
+    let x = (0..<(n * cols)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+    var y = [Float](repeating: 0, count: n * rows)
+    let size = max(ssa_matmul_scratch_size(type, Int64(cols), Int64(n)), 64)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    defer { scratch.deallocate() }
+    return median {
+      ssa_matmul(type, w.baseAddress, Int64(rows), Int64(cols), x, Int64(cols), Int64(n), &y, Int64(rows), scratch)
+    }
+  }
+
+  private func benchAttention(kv: Int32, pos0: Int, n: Int) -> Double {
+    let heads = 14, kvHeads = 2, hd = 64, capacity = pos0 + n
+    let elem = kv == Int32(SSA_TYPE_F16.rawValue) ? 2 : 4
+    let kvx = (0..<(capacity * kvHeads * hd)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+    var k = [UInt8](repeating: 0, count: kvHeads * capacity * hd * elem), v = k
+    k.withUnsafeMutableBytes { ssa_kv_store(kv, $0.baseAddress, Int64(capacity), Int32(kvHeads), Int32(hd), kvx, Int64(kvHeads * hd), 0, Int64(capacity)) }
+    v.withUnsafeMutableBytes { ssa_kv_store(kv, $0.baseAddress, Int64(capacity), Int32(kvHeads), Int32(hd), kvx.reversed(), Int64(kvHeads * hd), 0, Int64(capacity)) }
+    let q = (0..<(n * heads * hd)).map { Float(($0 * 104_729) % 2001 - 1000) / 1000 }
+    var out = [Float](repeating: 0, count: n * heads * hd)
+    let size = max(ssa_attention_scratch_size(Int64(capacity), Int64(n)), 64)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    defer { scratch.deallocate() }
+    return median {
+      k.withUnsafeBytes { kp in
+        v.withUnsafeBytes { vp in
+          ssa_attention(kv, kp.baseAddress, vp.baseAddress, Int64(capacity), Int32(heads), Int32(kvHeads), Int32(hd),
+                        0.125, q, Int64(heads * hd), Int64(pos0), Int64(n), &out, Int64(heads * hd), scratch)
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import CKernels
+import Foundation
+import XCTest
+
+/// ssa_matmul for every weight type and ISA: against a double-precision dot product with a stated
+/// error bound, bitwise across ISAs on data whose every sum is exact in float, and bitwise across
+/// thread counts.
+final class KernelMatmulTests: XCTestCase {
+  static let weightTypes: [(String, ssa_type)] = [
+    ("F32", SSA_TYPE_F32), ("F16", SSA_TYPE_F16), ("BF16", SSA_TYPE_BF16),
+    ("Q8_0", SSA_TYPE_Q8_0), ("Q4_0", SSA_TYPE_Q4_0),
+  ]
+  // Shapes that are not multiples of any row or token tile, vector width or thread split.
+  static let shapes: [(rows: Int, cols: Int, n: Int)] = [
+    (1, 32, 1), (7, 64, 1), (45, 96, 3), (67, 160, 1), (33, 288, 7), (130, 320, 19), (50, 896, 37),
+  ]
+
+  override func tearDown() {
+    _ = ssa_force_isa(KernelSupport.isas.last!)
+    ssa_set_threads(0)
+  }
+
+  /// The bound on |y - exact| for one output: float weights give rounding error only; int8
+  /// activations (d = amax/127 per block, rounding error at most d/2 per element) add
+  /// sum_i |w_i| * d_block(i) / 2.
+  func bound(w: ArraySlice<Float>, x: ArraySlice<Float>, quantized: Bool) -> Double {
+    var magnitude = 0.0, activation = 0.0
+    let w = Array(w), x = Array(x)
+    for i in 0..<w.count { magnitude += abs(Double(w[i]) * Double(x[i])) }
+    if quantized {
+      for b in stride(from: 0, to: x.count, by: 32) {
+        let d = Double(x[b..<(b + 32)].map { abs($0) }.max()!) / 127
+        for i in b..<(b + 32) { activation += abs(Double(w[i])) * d / 2 }
+      }
+    }
+    return activation * 1.001 + magnitude * 2e-5 + 1e-30
+  }
+
+  func testMatchesDoubleDot() {
+    var rng = KernelRandom(seed: 1)
+    for isa in KernelSupport.isas {
+      XCTAssertEqual(ssa_force_isa(isa), 1)
+      for (name, t) in Self.weightTypes {
+        let type = KernelSupport.type(t)
+        for shape in Self.shapes {
+          let values = rng.floats(shape.rows * shape.cols)
+          let x = rng.floats(shape.n * shape.cols, scale: 3)
+          let weights = KernelSupport.encode(values, type: type, cols: shape.cols)
+          let w = KernelSupport.decode(weights, type: type, count: values.count)
+          let y = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+          var worst = 0.0
+          for t in 0..<shape.n {
+            for r in 0..<shape.rows {
+              let wr = w[(r * shape.cols)..<((r + 1) * shape.cols)], xt = x[(t * shape.cols)..<((t + 1) * shape.cols)]
+              var exact = 0.0
+              for i in 0..<shape.cols { exact += Double(wr[wr.startIndex + i]) * Double(xt[xt.startIndex + i]) }
+              let err = abs(Double(y[t * shape.rows + r]) - exact)
+              let tol = bound(w: wr, x: xt, quantized: name.hasPrefix("Q"))
+              worst = max(worst, err / tol)
+            }
+          }
+          XCTAssertLessThanOrEqual(worst, 1, "\(isa) \(name) \(shape): error \(worst) of the bound")
+        }
+      }
+    }
+  }
+
+  /// Integer weights and activations with power-of-two scales: every product and partial sum is
+  /// exact in float, so any summation order gives the same bits, and an ISA whose integer block
+  /// sums were off by one anywhere would differ from the scalar reference.
+  func testISAsAgreeBitwiseOnExactData() {
+    var rng = KernelRandom(seed: 2)
+    for (name, t) in Self.weightTypes {
+      let type = KernelSupport.type(t)
+      for shape in Self.shapes {
+        let q4 = t == SSA_TYPE_Q4_0
+        // Small integers with one block maximum (so the quantizers keep them exact): every block
+        // sum stays below 2^15 and every total below 2^22, exact in float.
+        var values = [Float](), x = [Float]()
+        for _ in 0..<(shape.rows * shape.cols / 32) {
+          let scale = 1 / Float(1 << rng.int(0...2))
+          var block = (0..<32).map { _ in Float(q4 ? rng.int(-7...7) : rng.int(-15...15)) }
+          block[rng.int(0...31)] = q4 ? -8 : 127
+          values += block.map { $0 * scale }
+        }
+        for _ in 0..<(shape.n * shape.cols / 32) {
+          var block = (0..<32).map { _ in Float(rng.int(-15...15)) }
+          block[rng.int(0...31)] = rng.int(0...1) == 0 ? 127 : -127
+          x += block
+        }
+        let weights = KernelSupport.encode(values, type: type, cols: shape.cols)
+        XCTAssertEqual(KernelSupport.decode(weights, type: type, count: values.count), values, "\(name) encodes exactly")
+        var reference: [Float]?
+        for isa in KernelSupport.isas {
+          _ = ssa_force_isa(isa)
+          let y = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+          if let reference {
+            XCTAssertEqual(y.map(\.bitPattern), reference.map(\.bitPattern), "\(isa) \(name) \(shape)")
+          } else {
+            reference = y
+          }
+        }
+      }
+    }
+  }
+
+  func testSameBitsAtOneAndTwoThreads() {
+    var rng = KernelRandom(seed: 3)
+    for isa in KernelSupport.isas {
+      _ = ssa_force_isa(isa)
+      for (name, t) in Self.weightTypes {
+        let type = KernelSupport.type(t)
+        for shape in [(rows: 67, cols: 160, n: 1), (rows: 130, cols: 320, n: 19), (rows: 300, cols: 64, n: 70)] {
+          let weights = KernelSupport.encode(rng.floats(shape.rows * shape.cols), type: type, cols: shape.cols)
+          let x = rng.floats(shape.n * shape.cols)
+          ssa_set_threads(1)
+          let one = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+          ssa_set_threads(2)
+          let two = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+          XCTAssertEqual(one.map(\.bitPattern), two.map(\.bitPattern), "\(isa) \(name) \(shape)")
+        }
+      }
+    }
+  }
+
+  func testScratchSize() {
+    XCTAssertEqual(ssa_matmul_scratch_size(KernelSupport.type(SSA_TYPE_F32), 896, 4), 0)
+    XCTAssertGreaterThanOrEqual(ssa_matmul_scratch_size(KernelSupport.type(SSA_TYPE_Q8_0), 896, 4), 4 * (896 + 28 * 8))
+  }
+}
