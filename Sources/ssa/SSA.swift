@@ -11,6 +11,7 @@ struct SSA: ParsableCommand {
       Fetch.self,
       Inspect.self,
       Tokenize.self,
+      Convert.self,
       Generate.self,
       PerplexityCommand.self,
       Bench.self,

@@ -140,8 +140,9 @@ public final class Converter {
       try matrix("output.weight", "lm_head.weight", rows: c.vocabularySize, cols: c.hiddenSize)
     }
 
-    var tokenizer = try TokenizerData(huggingFaceDirectory: checkpoint.directory)
-    tokenizer.padVocabulary(to: c.vocabularySize)
+    // The tokenizer pads its token list to config.json's vocab_size with [PAD<id>] entries, as
+    // convert_hf_to_gguf.py does.
+    let tokenizer = try TokenizerData(huggingFaceDirectory: checkpoint.directory)
     let folderName = URL(fileURLWithPath: checkpoint.directory).standardizedFileURL.lastPathComponent
     let name = options.name ?? folderName
     (promptFormat, promptFormatReason) = inferPromptFormat(
