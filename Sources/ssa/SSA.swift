@@ -13,6 +13,7 @@ struct SSA: ParsableCommand {
       Eval.self,
       Generate.self,
       Tokenize.self,
+      Convert.self,
       Inspect.self,
       Fetch.self,
       PerplexityCommand.self,

@@ -107,6 +107,19 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
                    int n_heads, int n_kv_heads, int head_dim, float scale, const float *q, int64_t ld_q,
                    int64_t pos0, int64_t n, float *out, int64_t ld_out, void *scratch);
 
+// ---- conversion (converter, load-time requantization) -----------------------------------------------
+// Q4_0 blocks whose scale is chosen by a small search to minimise each block's squared error; plain
+// Q4_0, readable by any Q4_0 reader. Provided by the kernels.
+void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
+// Nonzero when ssa_quantize_rows can produce the type (F32, F16, BF16, Q8_0, Q4_0).
+int ssa_can_quantize(int type);
+// rows x cols floats to rows of `type` (packed, no padding); `search` picks the Q4_0 scale search.
+void ssa_quantize_rows(int type, const float *src, void *dst, int64_t rows, int64_t cols, int search);
+// rows of `type` (src_row_bytes apart) to rows x cols floats.
+void ssa_dequantize_rows(int type, const void *src, size_t src_row_bytes, float *dst, int64_t rows, int64_t cols);
+void ssa_fp16_to_fp32_rows(const uint16_t *src, float *dst, int64_t n);
+void ssa_bf16_to_fp32_rows(const uint16_t *src, float *dst, int64_t n);
+
 // ---- SHA-256, to verify downloads ------------------------------------------------------------------
 typedef struct {
   uint32_t state[8];

@@ -230,6 +230,10 @@ public final class GGUFFile: @unchecked Sendable {
     UnsafeRawBufferPointer(rebasing: storage[tensor.fileOffset..<(tensor.fileOffset + tensor.byteCount)])
   }
 
+  /// Tell the kernel a tensor's pages will not be needed again (a converter that has consumed it), so
+  /// a streaming pass over a large file does not keep it all resident.
+  public func release(_ tensor: GGUFTensor) { mapping?.dontNeed(offset: tensor.fileOffset, count: tensor.byteCount) }
+
   /// Ask the kernel to read the file ahead (the weights of a model about to run).
   public func prefetch() { mapping?.willNeed() }
 

@@ -31,6 +31,7 @@ public final class GGUFWriter {
   private let offsets: [Int]
   private var fd: Int32 = -1
   private var next = 0
+  private var pending = 0
 
   /// Paths of files being written, removed by `removeUnfinishedFiles()` (e.g. from a signal handler).
   nonisolated(unsafe) static var unfinished: Set<String> = []
@@ -108,23 +109,42 @@ public final class GGUFWriter {
   /// The number of bytes each declared tensor must be given.
   public func byteCount(ofTensor index: Int) -> Int { tensors[index].byteCount ?? 0 }
 
-  /// Append the data of the next tensor (in declaration order).
+  /// Append the whole data of the next tensor (in declaration order).
   public func writeTensor(_ bytes: UnsafeRawBufferPointer) throws {
-    guard fd >= 0 else { throw GGUFError.writerMisuse("write after finish or abort") }
+    guard pending == 0 else { throw GGUFError.writerMisuse("a tensor was only partly written") }
     guard next < tensors.count else { throw GGUFError.writerMisuse("more tensors written than declared") }
     let t = tensors[next]
     guard bytes.count == t.byteCount else {
+      abort()
       throw GGUFError.writerMisuse("tensor \"\(t.name)\" needs \(t.byteCount ?? 0) bytes, got \(bytes.count)")
+    }
+    try appendTensorData(bytes)
+  }
+
+  /// Append part of the next tensor's data; the tensor is complete when its declared byte count has
+  /// been given. Lets a converter stream a tensor in chunks of rows.
+  public func appendTensorData(_ bytes: UnsafeRawBufferPointer) throws {
+    guard fd >= 0 else { throw GGUFError.writerMisuse("write after finish or abort") }
+    guard next < tensors.count else { throw GGUFError.writerMisuse("more tensors written than declared") }
+    let t = tensors[next]
+    let needed = t.byteCount ?? 0
+    guard pending + bytes.count <= needed else {
+      abort()
+      throw GGUFError.writerMisuse("tensor \"\(t.name)\" needs \(needed) bytes, got \(pending + bytes.count)")
     }
     do {
       try writeAll(bytes)
-      let padding = GGUFWriter.pad(bytes.count, alignment) - bytes.count
-      if padding > 0 { try writeAll([UInt8](repeating: 0, count: padding)) }
+      pending += bytes.count
+      if pending == needed {
+        let padding = GGUFWriter.pad(needed, alignment) - needed
+        if padding > 0 { try writeAll([UInt8](repeating: 0, count: padding)) }
+        pending = 0
+        next += 1
+      }
     } catch {
       abort()
       throw error
     }
-    next += 1
   }
 
   public func writeTensor(_ bytes: [UInt8]) throws {
@@ -134,7 +154,7 @@ public final class GGUFWriter {
   /// Flush, sync and rename the temporary file into place. Every declared tensor must have been written.
   public func finish() throws {
     guard fd >= 0 else { throw GGUFError.writerMisuse("finish after finish or abort") }
-    guard next == tensors.count else {
+    guard next == tensors.count, pending == 0 else {
       abort()
       throw GGUFError.writerMisuse("\(tensors.count - next) declared tensors were not written")
     }

@@ -47,6 +47,16 @@ public final class MappedFile: @unchecked Sendable {
     _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_WILLNEED)
   }
 
+  /// Drop the pages of a byte range from this process (they are re-read from the file if touched again).
+  public func dontNeed(offset: Int, count: Int) {
+    guard let base = bytes.baseAddress, count > 0 else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (offset / page) * page
+    let end = min(bytes.count, offset + count)
+    guard end > start else { return }
+    _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+  }
+
   deinit {
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }

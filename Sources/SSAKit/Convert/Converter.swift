@@ -1,0 +1,278 @@
+import CKernels
+import Foundation
+
+/// What `ssa convert` writes.
+public struct ConvertOptions: Sendable {
+  /// Type of the weight matrices: F32, F16, BF16, Q8_0 or Q4_0. Norms and biases always stay F32.
+  public var outputType: GGMLType = .q8_0
+  /// Type of the token embedding and the output head; nil picks the default: the output type, except
+  /// Q8_0 in a Q4_0 file (they are the most sensitive matrices; llama.cpp uses Q6_K for the head).
+  public var embeddingType: GGMLType?
+  /// The prompt format recorded as `ssa.prompt_format` (ssa, chat, answer); nil infers it.
+  public var promptFormat: String?
+  /// Choose each Q4_0 block's scale by a search minimising its error (default) instead of rounding.
+  public var q4ScaleSearch = true
+  /// `general.name`; nil keeps the input's or uses the folder name.
+  public var name: String?
+
+  public init() {}
+
+  public static let outputTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0]
+  public static let promptFormats = ["ssa", "chat", "answer"]
+}
+
+/// Progress of a conversion, one call per finished tensor.
+public struct ConvertProgress: Sendable {
+  public var index: Int
+  public var count: Int
+  public var name: String
+  public var type: GGMLType
+  public var shape: [Int]
+  public var bytesWritten: Int
+}
+
+public struct ConvertSummary: Sendable {
+  public var tensorCount: Int
+  public var bytes: Int
+  public var seconds: Double
+  public var promptFormat: String
+  public var promptFormatReason: String
+}
+
+/// Converts an HF checkpoint folder (safetensors) or any GGUF we can read into a GGUF file with
+/// llama.cpp's tensor names and metadata keys, tensor by tensor in chunks of rows: memory stays at a
+/// few chunk buffers, whatever the model size. Written under a temporary name and renamed into place
+/// only when complete.
+public final class Converter {
+  struct Planned {
+    var name: String
+    var shape: [Int]  // GGML order
+    var type: GGMLType
+    var source: TensorSource
+  }
+
+  public let inputPath: String
+  public let options: ConvertOptions
+  private var metadata: [(key: String, value: GGUFValue)] = []
+  private var plan: [Planned] = []
+  private var promptFormat = "ssa"
+  private var promptFormatReason = ""
+  private let ggufInput: GGUFFile?
+
+  public init(input: String, options: ConvertOptions) throws {
+    guard ConvertOptions.outputTypes.contains(options.outputType) else {
+      throw ConvertError.unsupportedOutputType(options.outputType.name)
+    }
+    if let e = options.embeddingType, !ConvertOptions.outputTypes.contains(e) {
+      throw ConvertError.unsupportedOutputType(e.name)
+    }
+    if let f = options.promptFormat, !ConvertOptions.promptFormats.contains(f) {
+      throw ConvertError.badPromptFormat(f)
+    }
+    inputPath = input
+    self.options = options
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+      throw CheckpointError.missingFile(input)
+    }
+    if isDirectory.boolValue {
+      ggufInput = nil
+      try planCheckpoint(HFCheckpoint(directory: input))
+    } else {
+      let gguf = try GGUFFile(path: input)
+      ggufInput = gguf
+      try planGGUF(gguf)
+    }
+  }
+
+  /// The tensors to be written: name, GGML shape and output type.
+  public var tensors: [GGUFWriter.TensorInfo] { plan.map { .init(name: $0.name, type: $0.type, shape: $0.shape) } }
+  public var outputMetadata: [(key: String, value: GGUFValue)] { metadata }
+
+  // MARK: - Planning
+
+  private func weightType(for name: String, rows: Int, cols: Int) -> GGMLType {
+    let isEmbedding = name == "token_embd.weight" || name == "output.weight"
+    var type = options.outputType
+    if isEmbedding { type = options.embeddingType ?? (type == .q4_0 ? .q8_0 : type) }
+    // Quantized rows need whole 32-blocks; a matrix that has none stays at F16.
+    if (type == .q8_0 || type == .q4_0) && cols % 32 != 0 { type = .f16 }
+    return type
+  }
+
+  private func planCheckpoint(_ checkpoint: HFCheckpoint) throws {
+    let c = checkpoint.config
+    func source(_ hfName: String, _ shape: [Int]) throws -> TensorSource {
+      guard let entry = checkpoint.tensors[hfName] else { throw CheckpointError.missingTensor(hfName) }
+      guard entry.tensor.shape == shape else {
+        throw CheckpointError.wrongShape(tensor: hfName, expected: shape, found: entry.tensor.shape)
+      }
+      return try SafetensorsSource(file: entry.file, tensor: entry.tensor)
+    }
+    func matrix(_ ggufName: String, _ hfName: String, rows: Int, cols: Int) throws {
+      let s = try source(hfName, [rows, cols])
+      plan.append(Planned(name: ggufName, shape: [cols, rows], type: weightType(for: ggufName, rows: rows, cols: cols), source: s))
+    }
+    func vector(_ ggufName: String, _ hfName: String, _ n: Int) throws {
+      plan.append(Planned(name: ggufName, shape: [n], type: .f32, source: try source(hfName, [n])))
+    }
+    let q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim
+    try matrix("token_embd.weight", "model.embed_tokens.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+    for i in 0..<c.layerCount {
+      let hf = "model.layers.\(i).", g = "blk.\(i)."
+      try vector(g + "attn_norm.weight", hf + "input_layernorm.weight", c.hiddenSize)
+      try matrix(g + "attn_q.weight", hf + "self_attn.q_proj.weight", rows: q, cols: c.hiddenSize)
+      try vector(g + "attn_q.bias", hf + "self_attn.q_proj.bias", q)
+      try matrix(g + "attn_k.weight", hf + "self_attn.k_proj.weight", rows: kv, cols: c.hiddenSize)
+      try vector(g + "attn_k.bias", hf + "self_attn.k_proj.bias", kv)
+      try matrix(g + "attn_v.weight", hf + "self_attn.v_proj.weight", rows: kv, cols: c.hiddenSize)
+      try vector(g + "attn_v.bias", hf + "self_attn.v_proj.bias", kv)
+      try matrix(g + "attn_output.weight", hf + "self_attn.o_proj.weight", rows: c.hiddenSize, cols: q)
+      try vector(g + "ffn_norm.weight", hf + "post_attention_layernorm.weight", c.hiddenSize)
+      try matrix(g + "ffn_gate.weight", hf + "mlp.gate_proj.weight", rows: c.intermediateSize, cols: c.hiddenSize)
+      try matrix(g + "ffn_up.weight", hf + "mlp.up_proj.weight", rows: c.intermediateSize, cols: c.hiddenSize)
+      try matrix(g + "ffn_down.weight", hf + "mlp.down_proj.weight", rows: c.hiddenSize, cols: c.intermediateSize)
+    }
+    try vector("output_norm.weight", "model.norm.weight", c.hiddenSize)
+    // Tied checkpoints reuse the embedding as the head (llama.cpp then omits output.weight); some
+    // save a copy as lm_head.weight anyway, which is ignored.
+    if !c.tieWordEmbeddings {
+      try matrix("output.weight", "lm_head.weight", rows: c.vocabularySize, cols: c.hiddenSize)
+    }
+
+    // The tokenizer pads its token list to config.json's vocab_size with [PAD<id>] entries, as
+    // convert_hf_to_gguf.py does.
+    let tokenizer = try TokenizerData(huggingFaceDirectory: checkpoint.directory)
+    let folderName = URL(fileURLWithPath: checkpoint.directory).standardizedFileURL.lastPathComponent
+    let name = options.name ?? folderName
+    (promptFormat, promptFormatReason) = inferPromptFormat(
+      recorded: nil, names: [name, c.nameOrPath ?? ""], hasChatTemplate: tokenizer.chatTemplate != nil)
+    metadata = [
+      ("general.architecture", .string("qwen2")),
+      ("general.type", .string("model")),
+      ("general.name", .string(name)),
+      ("qwen2.block_count", .uint32(UInt32(c.layerCount))),
+      ("qwen2.context_length", .uint32(UInt32(c.contextLength))),
+      ("qwen2.embedding_length", .uint32(UInt32(c.hiddenSize))),
+      ("qwen2.feed_forward_length", .uint32(UInt32(c.intermediateSize))),
+      ("qwen2.attention.head_count", .uint32(UInt32(c.headCount))),
+      ("qwen2.attention.head_count_kv", .uint32(UInt32(c.kvHeadCount))),
+      ("qwen2.rope.freq_base", .float32(Float(c.ropeTheta))),
+      ("qwen2.attention.layer_norm_rms_epsilon", .float32(Float(c.rmsEpsilon))),
+    ]
+    if c.headDim != c.hiddenSize / c.headCount {
+      metadata.append(("qwen2.attention.key_length", .uint32(UInt32(c.headDim))))
+      metadata.append(("qwen2.attention.value_length", .uint32(UInt32(c.headDim))))
+    }
+    metadata.append(("general.file_type", .uint32(fileType)))
+    metadata += tokenizer.ggufMetadata()
+    metadata.append(("general.quantization_version", .uint32(2)))
+    metadata.append(("ssa.prompt_format", .string(promptFormat)))
+  }
+
+  private func planGGUF(_ gguf: GGUFFile) throws {
+    guard gguf.architecture == "qwen2" else {
+      throw CheckpointError.unknownArchitecture(gguf.architecture ?? "(no general.architecture)")
+    }
+    for t in gguf.tensors {
+      guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
+        throw ConvertError.unsupportedTensorType(tensor: t.name, type: t.type.name)
+      }
+      let isMatrix = t.shape.count >= 2 && t.name.hasSuffix(".weight")
+      let type = isMatrix ? weightType(for: t.name, rows: t.rowCount, cols: t.rowLength) : .f32
+      plan.append(Planned(name: t.name, shape: t.shape, type: type, source: GGUFSource(file: gguf, tensor: t)))
+    }
+    let name = options.name ?? gguf["general.name"]?.string ?? URL(fileURLWithPath: gguf.path).lastPathComponent
+    (promptFormat, promptFormatReason) = inferPromptFormat(
+      recorded: gguf["ssa.prompt_format"]?.string, names: [name, gguf.path],
+      hasChatTemplate: gguf["tokenizer.chat_template"] != nil)
+    let replaced: Set<String> = ["general.file_type", "general.quantization_version", "general.alignment",
+                                 "general.name", "ssa.prompt_format"]
+    for entry in gguf.metadata where !replaced.contains(entry.key) {
+      metadata.append(entry)
+      if entry.key == "general.architecture" { metadata.append(("general.name", .string(name))) }
+    }
+    metadata.append(("general.file_type", .uint32(fileType)))
+    metadata.append(("general.quantization_version", .uint32(2)))
+    metadata.append(("ssa.prompt_format", .string(promptFormat)))
+  }
+
+  /// llama.cpp's `general.file_type` (enum llama_ftype) for the output type.
+  private var fileType: UInt32 {
+    switch options.outputType {
+    case .f32: return 0
+    case .f16: return 1
+    case .q4_0: return 2
+    case .q8_0: return 7
+    default: return 32  // BF16
+    }
+  }
+
+  /// The flag wins; then a format already recorded in the input; then the names: an instruct or chat
+  /// model gets `chat`, anything else is taken for a trained SSA checkpoint (`ssa`).
+  private func inferPromptFormat(recorded: String?, names: [String], hasChatTemplate: Bool) -> (String, String) {
+    if let f = options.promptFormat { return (f, "--prompt-format") }
+    if let recorded, ConvertOptions.promptFormats.contains(recorded) { return (recorded, "recorded in the input") }
+    let text = names.joined(separator: " ").lowercased()
+    if text.contains("instruct") || text.contains("-chat") {
+      return ("chat", "the model's name says instruct/chat")
+    }
+    return ("ssa", "no instruct/chat model name; taken for a trained SSA checkpoint")
+  }
+
+  // MARK: - Writing
+
+  /// Write the output file. `isCancelled` is polled between chunks (SIGINT); on cancel or any error the
+  /// temporary file is removed and nothing is left under `output`.
+  @discardableResult
+  public func write(to output: String, progress: (ConvertProgress) -> Void = { _ in },
+                    isCancelled: () -> Bool = { false }) throws -> ConvertSummary {
+    let start = Date()
+    let writer = try GGUFWriter(path: output, metadata: metadata, tensors: tensors)
+    // Chunks of about 4M values: 16 MB of F32, whatever the tensor.
+    let chunkValues = 4 << 20
+    let maxCols = plan.map { $0.source.cols }.max() ?? 1
+    let chunkCapacity = max(chunkValues, maxCols)
+    let f32 = UnsafeMutablePointer<Float>.allocate(capacity: chunkCapacity)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: chunkCapacity * 4, alignment: 64)
+    let out = UnsafeMutableRawPointer.allocate(byteCount: chunkCapacity * 4, alignment: 64)
+    defer {
+      f32.deallocate()
+      scratch.deallocate()
+      out.deallocate()
+    }
+    var written = 0
+    do {
+      for (index, t) in plan.enumerated() {
+        let s = t.source
+        let rowsPerChunk = max(1, chunkValues / s.cols)
+        let outRowBytes = t.type.byteCount(elements: s.cols)!
+        var row = 0
+        while row < s.rows {
+          if isCancelled() { throw ConvertError.interrupted }
+          let range = row..<min(s.rows, row + rowsPerChunk)
+          if s.storedType == t.type {
+            try s.readRaw(rows: range, into: out)
+          } else {
+            try s.readF32(rows: range, into: f32, scratch: scratch)
+            ssa_quantize_rows(Int32(t.type.rawValue), f32, out, Int64(range.count), Int64(s.cols),
+                              options.q4ScaleSearch ? 1 : 0)
+          }
+          try writer.appendTensorData(UnsafeRawBufferPointer(start: out, count: range.count * outRowBytes))
+          row = range.upperBound
+        }
+        if let source = s as? GGUFSource { ggufInput?.release(source.tensor) }
+        written += s.rows * outRowBytes
+        progress(ConvertProgress(index: index + 1, count: plan.count, name: t.name, type: t.type, shape: t.shape,
+                                 bytesWritten: written))
+      }
+      try writer.finish()
+    } catch {
+      writer.abort()
+      throw error
+    }
+    return ConvertSummary(
+      tensorCount: plan.count, bytes: written, seconds: Date().timeIntervalSince(start), promptFormat: promptFormat,
+      promptFormatReason: promptFormatReason)
+  }
+}
