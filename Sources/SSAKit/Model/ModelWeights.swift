@@ -164,15 +164,19 @@ public final class ModelWeights: @unchecked Sendable {
       let out = allocate(rows * outRowBytes)
       let inRowBytes = t.type.byteCount(elements: cols)!
       let inType = Int32(t.type.rawValue)
-      let row = UnsafeMutablePointer<Float>.allocate(capacity: cols)
-      defer { row.deallocate() }
-      for r in 0..<rows {
-        let dst = out + r * outRowBytes
-        if target == .f32 {
-          ssa_dequantize_row(inType, data + r * inRowBytes, dst.assumingMemoryBound(to: Float.self), Int64(cols))
-        } else {
-          ssa_dequantize_row(inType, data + r * inRowBytes, row, Int64(cols))
-          ssa_quantize_row_q8_0(row, dst, Int64(cols))
+      if target == .f32 {
+        ssa_dequantize_rows(inType, data, inRowBytes, out.assumingMemoryBound(to: Float.self), Int64(rows), Int64(cols))
+      } else {
+        // Through F32 in blocks of rows, so the temporary stays small.
+        let block = max(1, (1 << 20) / cols)
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
+        defer { buffer.deallocate() }
+        var r = 0
+        while r < rows {
+          let n = min(block, rows - r)
+          ssa_dequantize_rows(inType, data + r * inRowBytes, inRowBytes, buffer, Int64(n), Int64(cols))
+          ssa_quantize_rows(Int32(target.rawValue), buffer, out + r * outRowBytes, Int64(n), Int64(cols), 0)
+          r += n
         }
       }
       return WeightMatrix(type: target, data: UnsafeRawPointer(out), rows: rows, cols: cols)
