@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import XCTest
 @testable import SSAKit
@@ -11,6 +12,21 @@ enum TestSupport {
   /// The real default model, downloaded on first use (CI fetches it; about 470 MB).
   static func defaultModelPath() throws -> String {
     try ModelStore.ensureDefaultModel()
+  }
+
+  /// A script of the repository's tools/ folder.
+  static func tool(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("tools").appendingPathComponent(name).path
+  }
+
+  static func sha256(_ bytes: UnsafeRawBufferPointer) -> String {
+    var ctx = ssa_sha256_ctx()
+    ssa_sha256_init(&ctx)
+    ssa_sha256_update(&ctx, bytes.baseAddress, bytes.count)
+    var digest = [UInt8](repeating: 0, count: 32)
+    ssa_sha256_final(&ctx, &digest)
+    return digest.map { String(format: "%02x", $0) }.joined()
   }
 
   /// A fresh temporary directory for one test.
@@ -37,9 +53,20 @@ extension TestSupport {
 
   @discardableResult
   static func runSSA(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CLIResult {
+    try run([ssaBinary] + arguments, stdin: stdin, environment: environment)
+  }
+
+  /// Runs a program (looked up on PATH when the name has no slash) and collects its output.
+  @discardableResult
+  static func run(_ command: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> CLIResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: ssaBinary)
-    process.arguments = arguments
+    if command[0].contains("/") {
+      process.executableURL = URL(fileURLWithPath: command[0])
+      process.arguments = Array(command.dropFirst())
+    } else {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = command
+    }
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
     process.environment = env

@@ -151,6 +151,7 @@ public final class Converter {
       ("general.architecture", .string("qwen2")),
       ("general.type", .string("model")),
       ("general.name", .string(name)),
+      ("general.size_label", .string(Converter.sizeLabel(plan.reduce(0) { $0 + $1.shape.reduce(1, *) }))),
       ("qwen2.block_count", .uint32(UInt32(c.layerCount))),
       ("qwen2.context_length", .uint32(UInt32(c.contextLength))),
       ("qwen2.embedding_length", .uint32(UInt32(c.hiddenSize))),
@@ -164,10 +165,22 @@ public final class Converter {
       metadata.append(("qwen2.attention.key_length", .uint32(UInt32(c.headDim))))
       metadata.append(("qwen2.attention.value_length", .uint32(UInt32(c.headDim))))
     }
+    // In the order llama.cpp's convert_hf_to_gguf.py writes them; our own key last.
     metadata.append(("general.file_type", .uint32(fileType)))
-    metadata += tokenizer.ggufMetadata()
     metadata.append(("general.quantization_version", .uint32(2)))
+    metadata += tokenizer.ggufMetadata()
     metadata.append(("ssa.prompt_format", .string(promptFormat)))
+  }
+
+  /// llama.cpp's size label (gguf-py `model_weight_count_rounded_notation`): "494M", "1.5B", "107K".
+  static func sizeLabel(_ count: Int) -> String {
+    let n = Double(count)
+    let (scaled, suffix): (Double, String) =
+      n > 1e12 ? (n * 1e-12, "T") : n > 1e9 ? (n * 1e-9, "B") : n > 1e6 ? (n * 1e-6, "M") : (n * 1e-3, "K")
+    // Python's round() is half-to-even; the digit count of the rounded value sets the decimals.
+    let digits = String(Int(scaled.rounded(.toNearestOrEven))).drop(while: { $0 == "0" }).count
+    let decimals = max(2 - digits, 0)
+    return String(format: "%.\(decimals)f", scaled) + suffix
   }
 
   private func planGGUF(_ gguf: GGUFFile) throws {

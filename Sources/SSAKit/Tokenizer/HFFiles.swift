@@ -125,6 +125,36 @@ enum HFFiles {
     return "qwen2"
   }
 
+  /// Whether tokenizer.json's post-processor adds BOS/EOS, as gguf-py's SpecialVocab reads it: a
+  /// ByteLevel processor (Qwen2, GPT-2) adds neither; RobertaProcessing adds both (and a separator).
+  /// TemplateProcessing is left to tokenizer_config.json's add_*_token flags.
+  static func addTokenFlags(postProcessor: Any?) -> [TokenizerData.AddTokenFlag] {
+    guard let processor = postProcessor as? [String: Any] else { return [] }
+    let processors = processor["processors"] as? [[String: Any]] ?? [processor]
+    var flags: [TokenizerData.AddTokenFlag] = []
+    func set(_ role: TokenizerData.SpecialToken, _ add: Bool, overwrite: Bool) {
+      if let i = flags.firstIndex(where: { $0.role == role }) {
+        if overwrite { flags[i] = .init(role, add) }
+      } else {
+        flags.append(.init(role, add))
+      }
+    }
+    for p in processors {
+      switch p["type"] as? String {
+      case "ByteLevel":
+        set(.bos, false, overwrite: false)
+        set(.eos, false, overwrite: false)
+      case "RobertaProcessing":
+        set(.bos, true, overwrite: true)
+        set(.eos, true, overwrite: true)
+        set(.sep, true, overwrite: true)
+      default:
+        break
+      }
+    }
+    return flags
+  }
+
   static func addedTokens(fromList value: Any?, path: String) throws -> [HFAddedToken] {
     guard let value, !(value is NSNull) else { return [] }
     guard let list = value as? [[String: Any]] else { throw TokenizerError.badJSON(path: path, reason: "added_tokens is not a list of objects") }

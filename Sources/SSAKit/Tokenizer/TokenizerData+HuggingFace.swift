@@ -16,6 +16,9 @@ extension TokenizerData {
     var merges: [String] = []
     var added: [HFAddedToken] = []
     var tokenizerJSONAdded: [HFAddedToken] = []
+    // What tokenizer.json's post-processor says about adding BOS/EOS wins over tokenizer_config.json,
+    // as in gguf-py's SpecialVocab.
+    var postProcessorFlags: [AddTokenFlag] = []
     let pre: String
     if fm.fileExists(atPath: tokenizerJSON) {
       let root = try HFFiles.object(tokenizerJSON)
@@ -28,6 +31,7 @@ extension TokenizerData {
       pre = try HFFiles.preTokenizerName(root, path: tokenizerJSON)
       added = try HFFiles.addedTokens(fromList: root["added_tokens"], path: tokenizerJSON)
       tokenizerJSONAdded = added
+      postProcessorFlags = HFFiles.addTokenFlags(postProcessor: root["post_processor"])
     } else if fm.fileExists(atPath: dir + "/vocab.json"), fm.fileExists(atPath: dir + "/merges.txt") {
       vocab = try HFFiles.vocabulary(try HFFiles.jsonValue(dir + "/vocab.json"), path: dir + "/vocab.json")
       merges = try HFFiles.mergesText(dir + "/merges.txt")
@@ -72,6 +76,7 @@ extension TokenizerData {
     }
 
     var data = TokenizerData(model: "gpt2", preTokenizer: pre, tokens: tokens, tokenTypes: types, merges: merges)
+    data.addTokenFlags = postProcessorFlags
     try data.loadSpecialTokens(
       tokenizerConfig: tokenizerConfig, config: config, hasTokenizerJSON: fm.fileExists(atPath: tokenizerJSON),
       added: tokenizerJSONAdded, dir: dir)
@@ -101,7 +106,8 @@ extension TokenizerData {
         if content(tc["eos_token"]) == nil, let sep = tc["sep_token"] { tc["eos_token"] = sep }
       }
       for role in SpecialToken.allCases {
-        if let add = tc["add_\(role.rawValue)_token"] as? Bool, role.addKey != nil {
+        if let add = tc["add_\(role.rawValue)_token"] as? Bool, role.addKey != nil,
+          !addTokenFlags.contains(where: { $0.role == role }) {
           addTokenFlags.append(AddTokenFlag(role, add))
         }
         guard let text = content(tc["\(role.rawValue)_token"]) else { continue }
