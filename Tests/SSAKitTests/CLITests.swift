@@ -22,7 +22,9 @@ final class CLITests: XCTestCase {
     let listing = try XCTUnwrap(r.stdout.components(separatedBy: "* Tensors:\n").last)
     let rows = listing.split(separator: "\n").dropFirst()  // the column header
     XCTAssertEqual(rows.count, 291)
-    XCTAssertTrue(rows.contains { $0.contains("blk.0.ffn_down.weight") && $0.contains("Q6_K") && $0.contains("4864 x 896") })
+    // The default model as the runtime uses it: converted from the download's Q4_K_M to Q8_0.
+    XCTAssertTrue(rows.contains { $0.contains("blk.0.ffn_down.weight") && $0.contains("Q8_0") && $0.contains("4864 x 896") })
+    XCTAssertTrue(r.stdout.contains("ssa.prompt_format = \"\(ModelStore.defaultPromptFormat)\""))
   }
 
   func testInspectJSON() throws {

@@ -154,7 +154,7 @@ final class ConvertFaultTests: XCTestCase {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestSupport.ssaBinary)
     // The full-size default model: long enough to interrupt in the middle.
-    process.arguments = ["convert", try TestSupport.defaultModelPath(), "-o", outDir + "/big.gguf", "--type", "q4_0"]
+    process.arguments = ["convert", try TestSupport.originalModelPath(), "-o", outDir + "/big.gguf", "--type", "q4_0"]
     let err = Pipe()
     process.standardError = err
     process.standardOutput = FileHandle.nullDevice

@@ -27,7 +27,7 @@ final class DefaultModelGoldenTests: XCTestCase {
 
   func model() throws -> (Qwen2Model, Tokenizer) {
     if let shared = Self.shared { return shared }
-    let model = try Qwen2Model(path: try TestSupport.defaultModelPath(), precision: .f32)
+    let model = try Qwen2Model(path: try TestSupport.originalModelPath(), precision: .f32)
     let loaded = (model, try Tokenizer(gguf: model.file))
     Self.shared = loaded
     return loaded

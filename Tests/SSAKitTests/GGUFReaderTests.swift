@@ -5,7 +5,7 @@ import XCTest
 /// The reader on the real default model and on a file written by llama.cpp's `gguf` package.
 final class GGUFReaderTests: XCTestCase {
   func testDefaultModel() throws {
-    let gguf = try GGUFFile(path: try TestSupport.defaultModelPath())
+    let gguf = try GGUFFile(path: try TestSupport.originalModelPath())
     XCTAssertEqual(gguf.version, 3)
     XCTAssertEqual(gguf.tensors.count, 291)
     XCTAssertEqual(gguf.architecture, "qwen2")

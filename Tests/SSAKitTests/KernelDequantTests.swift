@@ -65,7 +65,7 @@ final class KernelDequantTests: XCTestCase {
   func testDequantizeDefaultModelMatchesGGUF() throws {
     let json = try JSONSerialization.jsonObject(with: try KernelSupport.fixture("dequant_default_model.json"))
     let tensors = try XCTUnwrap((json as? [String: Any])?["tensors"] as? [[String: Any]])
-    let file = try GGUFFile(path: try ModelStore.ensureDefaultModel())
+    let file = try GGUFFile(path: try ModelStore.ensureDownloadedModel())
     // All 291 tensors when SSA_FULL_TESTS is set; otherwise layers 0 and 23 and the unlayered
     // tensors (the embedding and the output head included), which cover every type of the file.
     let full = ProcessInfo.processInfo.environment["SSA_FULL_TESTS"] != nil

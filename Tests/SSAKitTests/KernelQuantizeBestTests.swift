@@ -25,7 +25,7 @@ final class KernelQuantizeBestTests: XCTestCase {
 
   /// Real weights: rows of three projections of the default model (dequantized from its file).
   func testLowerErrorThanRoundToNearestOnRealWeights() throws {
-    let file = try GGUFFile(path: try ModelStore.ensureDefaultModel())
+    let file = try GGUFFile(path: try ModelStore.ensureDownloadedModel())
     for name in ["blk.0.attn_q.weight", "blk.5.ffn_gate.weight", "blk.23.ffn_down.weight"] {
       let tensor = try XCTUnwrap(file.tensor(named: name))
       let rows = 64, cols = tensor.rowLength

@@ -9,7 +9,12 @@ enum TestSupport {
     Bundle.module.resourceURL!.appendingPathComponent("Fixtures").appendingPathComponent(relativePath).path
   }
 
-  /// The real default model, downloaded on first use (CI fetches it; about 470 MB).
+  /// The real default model as downloaded (GGUF Q4_K_M), fetched on first use (about 470 MB).
+  static func originalModelPath() throws -> String {
+    try ModelStore.ensureDownloadedModel()
+  }
+
+  /// The default model as the runtime uses it (converted to Q8_0 on first use).
   static func defaultModelPath() throws -> String {
     try ModelStore.ensureDefaultModel()
   }

