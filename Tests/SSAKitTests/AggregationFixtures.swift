@@ -59,7 +59,7 @@ enum MixedStream {
   static var file: URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("ssa-mixed-stream-\(getpid()).jsonl")
     if FileManager.default.fileExists(atPath: url.path) { return url }
-    FileManager.default.createFile(atPath: url.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
     let handle = try! FileHandle(forWritingTo: url)
     for (i, (bytes, _)) in lines.enumerated() {
       handle.write(Data(bytes))

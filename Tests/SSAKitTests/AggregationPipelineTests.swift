@@ -77,7 +77,7 @@ final class AggregationPipelineTests: XCTestCase {
 
   func testSkipUnanimousNeverRunsTheModel() throws {
     let engine = ScriptedEngine { _, _ in ("<answer>99</answer>", .stopSequence) }
-    let skip = try Aggregator(engine: engine, options: AggregationOptions(skipUnanimous: true))
+    let skip = Aggregator(engine: engine, options: AggregationOptions(skipUnanimous: true))
     let result = try skip.aggregate(question: question, samples: unanimous)
     XCTAssertEqual(result.answer, "18")
     XCTAssertEqual(result.source, .unanimous)

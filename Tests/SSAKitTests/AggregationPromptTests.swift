@@ -148,3 +148,40 @@ final class AggregationPromptTests: XCTestCase {
     }
   }
 }
+
+/// The `fixtures` branch's independent prompt goldens (copied into prompt-goldens/).
+final class AggregationPromptGoldenTests: XCTestCase {
+  struct Golden: Decodable {
+    struct Segment: Decodable {
+      let text: String
+      let control: Bool
+    }
+    let id: String
+    let format: String
+    let file: String
+    let segments: [Segment]
+    let input_ids: [Int]
+  }
+
+  struct Goldens: Decodable {
+    let prompts: [Golden]
+  }
+
+  func testRenderingAndPiecesMatchTheGoldens() throws {
+    let dir = AggregationFixtures.directory.appendingPathComponent("prompt-goldens")
+    let text = try String(contentsOf: dir.appendingPathComponent("records.jsonl"), encoding: .utf8)
+    let records = try text.split(separator: "\n").map { try AggregationRequest.parse(line: Array($0.utf8)) }
+    let goldens = try JSONDecoder().decode(Goldens.self, from: Data(contentsOf: dir.appendingPathComponent("prompts.json")))
+    XCTAssertEqual(goldens.prompts.count, 3 * records.count)
+    for golden in goldens.prompts {
+      let record = try XCTUnwrap(records.first { $0.id == .string(golden.id) })
+      let format = try XCTUnwrap(PromptFormat(rawValue: golden.format))
+      let prompt = format.render(question: record.question, samples: record.samples)
+      let expected = try Data(contentsOf: dir.appendingPathComponent(golden.file))
+      XCTAssertEqual(Array(prompt.text.utf8), Array(expected), "\(golden.id) \(golden.format)")
+      let pieces = prompt.pieces(specialTokens: PromptFormat.chatSpecialTokens)
+      let reference: [Prompt.Piece] = golden.segments.map { $0.control ? .special($0.text) : .text($0.text) }
+      XCTAssertEqual(pieces, reference, "\(golden.id) \(golden.format)")
+    }
+  }
+}

@@ -80,6 +80,25 @@ final class AggregationStreamTests: XCTestCase {
     XCTAssertEqual(records.last?["answer"], .string("2"))
   }
 
+  func testALongLineUnderARaisedLimitIsAnswered() throws {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("ssa-long-\(UUID().uuidString).jsonl")
+    defer { try? FileManager.default.removeItem(at: url) }
+    var data = Data(#"{"id":"long","question":"q","samples":[""#.utf8)
+    data.append(Data(repeating: UInt8(ascii: "y"), count: 20 << 20))
+    data.append(Data(#" The answer is 12.","A: 12","A: 13"]}"#.utf8))
+    data.append(Data("\n".utf8))
+    try data.write(to: url)
+    let reader = try LineReader(path: url.path, maxLineBytes: 32 << 20)
+    var answers: [JSON?] = []
+    let summary = try RecordStream(reader: reader, sink: nil, progress: nil).run { request in
+      let record = AggregationResult.majorityVote(samples: request.samples).record(id: request.id)
+      answers.append(record["answer"])
+      return record
+    }
+    XCTAssertEqual(summary.failed, 0)
+    XCTAssertEqual(answers, [.string("12")])
+  }
+
   func testLineReaderAcrossChunkBoundaries() throws {
     let text = "first\r\nsecond line is longer than a chunk\n\nlast without newline"
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("ssa-lines-\(UUID().uuidString)")

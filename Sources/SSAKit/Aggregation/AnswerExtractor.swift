@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
 /// Finds the final answer a solution states, as written (normalization is `Answer`'s job).
@@ -8,8 +13,9 @@ import Foundation
 /// GSM8K calculator annotations `<<16-3=13>>` are removed first, so they never become the answer.
 public enum AnswerExtractor {
   /// The final answer of a solution, or nil when it states none (no marker and no number).
+  /// Works on the UTF-8 bytes with C string search, so a sample of many megabytes stays fast.
   public static func finalAnswer(in solution: String) -> String? {
-    let text = removingCalculatorAnnotations(solution)
+    let text = removingCalculatorAnnotations(Array(solution.utf8))
     if let boxed = lastBoxed(in: text) { return boxed }
     if let marked = lastMarkedAnswer(in: text) { return marked }
     return lastNumber(in: text)
@@ -27,11 +33,13 @@ public enum AnswerExtractor {
   /// Drops `<<expression=result>>` annotations. An annotation left open at the very end (a sample cut
   /// off mid-annotation) is dropped too.
   public static func removingCalculatorAnnotations(_ text: String) -> String {
-    let b = Array(text.utf8)
-    guard b.count > 1 else { return text }
-    var out: [UInt8] = []
+    String(decoding: removingCalculatorAnnotations(Array(text.utf8)), as: UTF8.self)
+  }
+
+  static func removingCalculatorAnnotations(_ b: [UInt8]) -> [UInt8] {
+    guard var i = firstIndex(of: Array("<<".utf8), in: b, from: 0) else { return b }
+    var out = Array(b[..<i])
     out.reserveCapacity(b.count)
-    var i = 0
     while i < b.count {
       if b[i] == ascii("<"), i + 1 < b.count, b[i + 1] == ascii("<") {
         var j = i + 2
@@ -45,13 +53,14 @@ public enum AnswerExtractor {
       out.append(b[i])
       i += 1
     }
-    return String(decoding: out, as: UTF8.self)
+    return out
   }
 
   /// Content of the last complete `\boxed{...}`/`\fbox{...}` (nested braces allowed), or of the brace-less
   /// form `\boxed 5`. An unclosed last box (truncated text) falls back to the one before it.
-  public static func lastBoxed(in text: String) -> String? {
-    let b = Array(text.utf8)
+  public static func lastBoxed(in text: String) -> String? { lastBoxed(in: Array(text.utf8)) }
+
+  static func lastBoxed(in b: [UInt8]) -> String? {
     var candidates: [Int] = []  // index just after the command name
     for name in ["\\boxed", "\\fbox"] {
       let pattern = Array(name.utf8)
@@ -79,44 +88,99 @@ public enum AnswerExtractor {
     return nil
   }
 
-  /// The text after the last closing phrase: `#### x`, `... answer is x`, or a line `A: x`,
+  /// The text after the last closing phrase: `#### x`, `... answer is x` (any case), or a line `A: x`,
   /// `Answer: x`, `Final answer: x`. Empty phrases are skipped in favour of earlier ones.
-  static func lastMarkedAnswer(in text: String) -> String? {
-    var found: [(line: Int, column: Int, content: String)] = []
-    // "\r\n" is one Character in Swift, so split on it explicitly.
-    let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+  static func lastMarkedAnswer(in b: [UInt8]) -> String? {
+    var found: [(position: Int, content: Range<Int>)] = []
+    let lines = lineRanges(b)
+    func nonEmpty(_ r: Range<Int>) -> Bool { r.contains { !isSpace(b[$0]) } }
     for (n, line) in lines.enumerated() {
-      if let r = line.range(of: "####", options: .backwards) {
-        found.append((n, line.distance(from: line.startIndex, to: r.upperBound), String(line[r.upperBound...])))
+      if let at = lastIndex(of: Array("####".utf8), in: b, in: line) {
+        found.append((at + 4, (at + 4)..<line.upperBound))
       }
-      if let r = line.range(of: "answer is", options: [.backwards, .caseInsensitive]) {
-        var rest = trimmed(String(line[r.upperBound...]))
-        if rest.hasPrefix(":") { rest = String(rest.dropFirst()) }
-        if let stop = rest.range(of: ". ") { rest = String(rest[..<stop.lowerBound]) }
-        if trimmed(rest).isEmpty, let next = lines[(n + 1)...].first(where: { !trimmed(String($0)).isEmpty }) {
-          rest = String(next)  // "The answer is\n18"
+      if let at = lastAnswerIs(in: b, line: line) {
+        var start = at + 9
+        while start < line.upperBound, isSpace(b[start]) { start += 1 }
+        if start < line.upperBound, b[start] == ascii(":") { start += 1 }
+        let end = firstIndex(of: Array(". ".utf8), in: b, from: start, to: line.upperBound) ?? line.upperBound
+        var content = start..<max(start, end)
+        if !nonEmpty(content), let next = lines[(n + 1)...].first(where: nonEmpty) {
+          content = next  // "The answer is\n18"
         }
-        found.append((n, line.distance(from: line.startIndex, to: r.upperBound), rest))
+        found.append((at + 9, content))
       }
-      let head = line.drop(while: { $0 == " " || $0 == "\t" })
+      var head = line.lowerBound
+      while head < line.upperBound, b[head] == ascii(" ") || b[head] == ascii("\t") { head += 1 }
       // The dev data's samples end with "A: 18"; "A:" is case-sensitive to spare a line "a: ...".
-      for label in ["A:", "Answer:", "Final answer:"] {
-        guard let r = head.range(of: label, options: [.anchored, .caseInsensitive]) else { continue }
-        if label == "A:" && !head.hasPrefix("A:") { continue }
-        found.append((n, line.distance(from: line.startIndex, to: r.upperBound), String(head[r.upperBound...])))
+      for (label, anyCase) in [("A:", false), ("answer:", true), ("final answer:", true)] {
+        let l = Array(label.utf8)
+        if head + l.count <= line.upperBound, matches(l, in: b, at: head, anyCase: anyCase) {
+          found.append((head + l.count, (head + l.count)..<line.upperBound))
+        }
       }
     }
-    for candidate in found.sorted(by: { ($0.line, $0.column) > ($1.line, $1.column) }) {
-      let content = trimmed(candidate.content)
+    for candidate in found.sorted(by: { $0.position > $1.position }) {
+      let content = trimmed(String(decoding: b[candidate.content], as: UTF8.self))
       if !content.isEmpty { return content }
     }
     return nil
   }
 
+  /// Start of the last "answer is", in any case, inside `line`. Found through "swer " or "SWER " with
+  /// the C search, then checked in full, so no lowercase copy of a huge text is made.
+  static func lastAnswerIs(in b: [UInt8], line: Range<Int>) -> Int? {
+    let phrase = Array("answer is".utf8)
+    var best: Int?
+    for probe in ["swer ", "SWER "] {
+      var from = line.lowerBound
+      while let at = firstIndex(of: Array(probe.utf8), in: b, from: from, to: line.upperBound) {
+        from = at + 1
+        let start = at - 2
+        if start >= line.lowerBound, start + phrase.count <= line.upperBound,
+           matches(phrase, in: b, at: start, anyCase: true), start > (best ?? -1) {
+          best = start
+        }
+      }
+    }
+    return best
+  }
+
+  /// Whether `b` holds `pattern` (lowercase ASCII when `anyCase`) at `at`.
+  static func matches(_ pattern: [UInt8], in b: [UInt8], at: Int, anyCase: Bool) -> Bool {
+    guard at >= 0, at + pattern.count <= b.count else { return false }
+    for (k, c) in pattern.enumerated() {
+      let x = b[at + k]
+      if x == c { continue }
+      if anyCase, isLetter(c), x | 0x20 == c { continue }
+      return false
+    }
+    return true
+  }
+
+  /// The lines of `b` (without their newline or a carriage return before it).
+  static func lineRanges(_ b: [UInt8]) -> [Range<Int>] {
+    var lines: [Range<Int>] = []
+    var start = 0
+    b.withUnsafeBytes { raw in
+      while start <= b.count {
+        var end = b.count
+        if start < b.count, let p = memchr(raw.baseAddress! + start, 0x0A, b.count - start) {
+          end = raw.baseAddress!.distance(to: UnsafeRawPointer(p))
+        }
+        let next = end + 1
+        if end > start, b[end - 1] == 0x0D { end -= 1 }
+        lines.append(start..<end)
+        start = next
+      }
+    }
+    return lines
+  }
+
   /// The last number in the text: `-12`, `3.5`, `.5`, `1,234,567`, `3/4`. A minus counts as a sign only
   /// when it does not follow a digit or letter (`16-3` ends in 3, not -3).
-  public static func lastNumber(in text: String) -> String? {
-    let b = Array(text.utf8)
+  public static func lastNumber(in text: String) -> String? { lastNumber(in: Array(text.utf8)) }
+
+  static func lastNumber(in b: [UInt8]) -> String? {
     var last: Range<Int>?
     var i = 0
     while i < b.count {
@@ -176,23 +240,41 @@ public enum AnswerExtractor {
     return nil
   }
 
-  static func firstIndex(of pattern: [UInt8], in b: [UInt8], from: Int) -> Int? {
-    guard !pattern.isEmpty, b.count >= pattern.count, from <= b.count - pattern.count else { return nil }
-    var i = from
-    while i <= b.count - pattern.count {
-      if b[i] == pattern[0] && b[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
-      i += 1
+  /// First occurrence of `pattern` in `b[from..<to]` (`to` defaults to the end): `memchr` for the
+  /// first byte, `memcmp` for the rest (Glibc's module does not export `memmem`).
+  static func firstIndex(of pattern: [UInt8], in b: [UInt8], from: Int, to: Int? = nil) -> Int? {
+    let end = min(to ?? b.count, b.count)
+    guard !pattern.isEmpty, from >= 0, end - from >= pattern.count else { return nil }
+    return b.withUnsafeBytes { raw in
+      pattern.withUnsafeBytes { p -> Int? in
+        let base = raw.baseAddress!
+        var i = from
+        let last = end - pattern.count  // the last start that fits
+        while i <= last {
+          guard let hit = memchr(base + i, Int32(pattern[0]), last - i + 1) else { return nil }
+          let at = base.distance(to: UnsafeRawPointer(hit))
+          if memcmp(base + at, p.baseAddress!, p.count) == 0 { return at }
+          i = at + 1
+        }
+        return nil
+      }
     }
-    return nil
   }
 
+  /// Last occurrence of `pattern` that ends at or before `end`.
   static func lastIndex(of pattern: [UInt8], in b: [UInt8], before end: Int) -> Int? {
-    var i = end - pattern.count
-    while i >= 0 {
-      if b[i] == pattern[0] && b[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
-      i -= 1
+    lastIndex(of: pattern, in: b, in: 0..<end)
+  }
+
+  /// Last occurrence of `pattern` lying wholly inside `range`.
+  static func lastIndex(of pattern: [UInt8], in b: [UInt8], in range: Range<Int>) -> Int? {
+    var last: Int?
+    var from = range.lowerBound
+    while let at = firstIndex(of: pattern, in: b, from: from, to: range.upperBound) {
+      last = at
+      from = at + 1
     }
-    return nil
+    return last
   }
 
   static func trimmed(_ s: String) -> String {
