@@ -8,33 +8,19 @@ public final class ModelEngine: AggregationEngine {
   public let cacheType: GGMLType
   private let generator: Generator
   private var session: Session?
-  /// Special tokens a prompt template may contain.
-  private let templateSpecials: Set<String>
 
   public init(model: Qwen2Model, tokenizer: Tokenizer, cacheType: GGMLType = .f16) {
     self.model = model
     self.tokenizer = tokenizer
     self.cacheType = cacheType
     generator = Generator(model: model, tokenizer: tokenizer)
-    templateSpecials = PromptFormat.chatSpecialTokens.union(["<|endoftext|>"]).filter { tokenizer.tokenId($0) != nil }
   }
 
   public var contextLength: Int { model.config.contextLength }
 
   public var recordedPromptFormat: PromptFormat? { model.config.promptFormat.flatMap(PromptFormat.init(rawValue:)) }
 
-  /// The prompt's token ids: special tokens only where the template put them, all other text encoded
-  /// with special-token parsing off.
-  public func encode(_ prompt: Prompt) -> [Int] {
-    var ids: [Int] = []
-    for piece in prompt.pieces(specialTokens: templateSpecials) {
-      switch piece {
-      case .special(let s): ids.append(tokenizer.tokenId(s)!)
-      case .text(let t): ids += tokenizer.encode(t, special: false)
-      }
-    }
-    return ids
-  }
+  public func encode(_ prompt: Prompt) -> [Int] { tokenizer.encode(prompt) }
 
   public func tokenCount(_ prompt: Prompt) throws -> Int { encode(prompt).count }
 
