@@ -132,8 +132,8 @@ public final class Tokenizer: @unchecked Sendable {
     return text.withUTF8 { encode(utf8: $0, special: special) }
   }
 
-  /// The same for valid UTF-8 bytes (check them first, e.g. with `String(validating:)`).
-  public func encode(utf8 text: UnsafeBufferPointer<UInt8>, special: Bool) -> [Int] {
+  /// The same for bytes that are valid UTF-8: the matchers decode scalars without checking.
+  func encode(utf8 text: UnsafeBufferPointer<UInt8>, special: Bool) -> [Int] {
     var out: [Int] = []
     out.reserveCapacity(text.count / 3 + 4)
     lock.lock()
