@@ -28,9 +28,7 @@ struct Tokenize: ParsableCommand {
 
   func run() throws {
     let path = try model.resolve()
-    let loadStart = Date()
-    let tokenizer = try Tokenize.load(path)
-    let loadSeconds = Date().timeIntervalSince(loadStart)
+    let (tokenizer, readSeconds, buildSeconds) = try Tokenize.load(path)
     let input: [UInt8] = text.map { Array($0.utf8) } ?? Array(FileHandle.standardInput.readDataToEndOfFile())
 
     if decode {
@@ -40,38 +38,69 @@ struct Tokenize: ParsableCommand {
       return
     }
 
-    if let offset = Tokenize.firstInvalidUTF8(input) {
+    guard let string = String(validating: input, as: UTF8.self) else {
+      let offset = Tokenize.firstInvalidUTF8(input) ?? 0
       throw CommandLineError(
         "input is not valid UTF-8: bad byte 0x\(String(input[offset], radix: 16)) at offset \(offset)")
     }
-    let encodeStart = Date()
-    let ids = input.withUnsafeBufferPointer { tokenizer.encode(utf8: $0, special: special) }
-    let encodeSeconds = Date().timeIntervalSince(encodeStart)
-
-    var out: [UInt8] = [0x5B]
-    out.reserveCapacity(ids.count * 7 + 2)
-    for (i, id) in ids.enumerated() {
-      if i > 0 { out.append(0x2C) }
-      out.append(contentsOf: String(id).utf8)
-    }
-    out += [0x5D, 0x0A]
-    FileHandle.standardOutput.write(Data(out))
+    let clock = (wall: Date(), cpu: Tokenize.threadCPUSeconds())
+    let ids = tokenizer.encode(string, special: special)
+    let encodeSeconds = (wall: Date().timeIntervalSince(clock.wall), cpu: Tokenize.threadCPUSeconds() - clock.cpu)
+    FileHandle.standardOutput.write(Data(Tokenize.jsonArray(ids)))
 
     if stats {
-      let mbps = Double(input.count) / 1e6 / max(encodeSeconds, 1e-9)
+      let megabytes = Double(input.count) / 1e6
       Diagnostics.writeStderr(String(
-        format: "ssa tokenize: loaded %d tokens in %.3f s; encoded %d bytes into %d ids in %.3f s: %.2f MB/s\n",
-        tokenizer.vocabularySize, loadSeconds, input.count, ids.count, encodeSeconds, mbps))
+        format: "ssa tokenize: read %d tokens in %.3f s, built the tokenizer in %.3f s; encoded %d bytes into "
+          + "%d ids in %.3f s (%.3f s CPU): %.2f MB/s (%.2f MB/s CPU)\n",
+        tokenizer.vocabularySize, readSeconds, buildSeconds, input.count, ids.count, encodeSeconds.wall,
+        encodeSeconds.cpu, megabytes / max(encodeSeconds.wall, 1e-9), megabytes / max(encodeSeconds.cpu, 1e-9)))
     }
   }
 
-  /// A GGUF file, or an HF checkpoint folder.
-  static func load(_ path: String) throws -> Tokenizer {
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-      return try Tokenizer(huggingFaceDirectory: path)
+  /// `[1,2,3]` and a newline.
+  static func jsonArray(_ ids: [Int]) -> [UInt8] {
+    var out: [UInt8] = [0x5B]
+    out.reserveCapacity(ids.count * 7 + 2)
+    var digits = [UInt8](repeating: 0, count: 20)
+    for (i, id) in ids.enumerated() {
+      if i > 0 { out.append(0x2C) }
+      var v = id
+      var n = 0
+      repeat {
+        digits[n] = UInt8(0x30 + v % 10)
+        v /= 10
+        n += 1
+      } while v > 0
+      while n > 0 {
+        n -= 1
+        out.append(digits[n])
+      }
     }
-    return try Tokenizer(gguf: GGUFFile(path: path))
+    out += [0x5D, 0x0A]
+    return out
+  }
+
+  /// CPU time of this thread: the machine may be shared, so throughput is also given per CPU second.
+  static func threadCPUSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+  }
+
+  /// A GGUF file, or an HF checkpoint folder; with the seconds spent reading the files and building.
+  static func load(_ path: String) throws -> (Tokenizer, read: Double, build: Double) {
+    let start = Date()
+    var isDirectory: ObjCBool = false
+    let data: TokenizerData
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+      data = try TokenizerData(huggingFaceDirectory: path)
+    } else {
+      data = try TokenizerData(gguf: GGUFFile(path: path))
+    }
+    let read = Date()
+    let tokenizer = try Tokenizer(data: data)
+    return (tokenizer, read.timeIntervalSince(start), Date().timeIntervalSince(read))
   }
 
   static func parseIDs(_ input: [UInt8], vocabularySize: Int) throws -> [Int] {

@@ -11,7 +11,7 @@ struct BPEModel {
   /// Longer words are not cached: they are rare and would crowd out the common ones.
   static let maxCachedLength = 96
   /// The cache is emptied when it holds this many words.
-  static let maxCachedWords = 1 << 20
+  static let maxCachedWords = 1 << 18
 
   let byteIDs: [UInt32]
   let merges: MergeTable
