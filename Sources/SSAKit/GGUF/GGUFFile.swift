@@ -44,7 +44,7 @@ public final class GGUFFile: @unchecked Sendable {
     do {
       mapping = try MappedFile(path: path)
     } catch let failure as MappedFile.Failure {
-      throw GGUFError.cannotOpen(path: path, reason: failure.description)
+      throw GGUFError.cannotOpen(path: path, reason: failure.reason)
     }
     try self.init(mapping: mapping, bytes: mapping.bytes, path: path)
   }
@@ -175,24 +175,25 @@ public final class GGUFFile: @unchecked Sendable {
   private static func readValue(
     _ type: GGUFValueType, key: String, depth: Int, _ r: inout ByteReader
   ) throws -> GGUFValue {
-    let what = "value of \"\(key)\""
+    // An autoclosure, so the description is only built when a read fails.
+    func what() -> String { "value of \"\(key)\"" }
     switch type {
-    case .uint8: return .uint8(try r.u8(what))
-    case .int8: return .int8(Int8(bitPattern: try r.u8(what)))
-    case .uint16: return .uint16(try r.scalar(UInt16.self, what))
-    case .int16: return .int16(try r.scalar(Int16.self, what))
-    case .uint32: return .uint32(try r.u32(what))
-    case .int32: return .int32(try r.scalar(Int32.self, what))
-    case .float32: return .float32(try r.float32(what))
+    case .uint8: return .uint8(try r.u8(what()))
+    case .int8: return .int8(Int8(bitPattern: try r.u8(what())))
+    case .uint16: return .uint16(try r.scalar(UInt16.self, what()))
+    case .int16: return .int16(try r.scalar(Int16.self, what()))
+    case .uint32: return .uint32(try r.u32(what()))
+    case .int32: return .int32(try r.scalar(Int32.self, what()))
+    case .float32: return .float32(try r.float32(what()))
     case .bool:
       let at = r.offset
-      let b = try r.u8(what)
+      let b = try r.u8(what())
       guard b <= 1 else { throw GGUFError.absurdCount(what: "bool value of \"\(key)\"", count: UInt64(b), at: at) }
       return .bool(b == 1)
-    case .string: return .string(try r.string(what))
-    case .uint64: return .uint64(try r.u64(what))
-    case .int64: return .int64(try r.scalar(Int64.self, what))
-    case .float64: return .float64(try r.float64(what))
+    case .string: return .string(try r.string(what()))
+    case .uint64: return .uint64(try r.u64(what()))
+    case .int64: return .int64(try r.scalar(Int64.self, what()))
+    case .float64: return .float64(try r.float64(what()))
     case .array:
       let rawType = try r.u32("element type of \"\(key)\"")
       guard let elementType = GGUFValueType(rawValue: rawType) else {

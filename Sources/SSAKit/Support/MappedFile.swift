@@ -16,8 +16,15 @@ public final class MappedFile: @unchecked Sendable {
 
     public var description: String {
       switch self {
-      case .open(let path, let e): return "cannot open \(path): \(String(cString: strerror(e)))"
-      case .map(let path, let e): return "cannot map \(path): \(String(cString: strerror(e)))"
+      case .open(let path, _): return "cannot open \(path): \(reason)"
+      case .map(let path, _): return "cannot map \(path): \(reason)"
+      }
+    }
+
+    /// The system's reason alone, for callers that name the path themselves.
+    public var reason: String {
+      switch self {
+      case .open(_, let e), .map(_, let e): return String(cString: strerror(e))
       }
     }
   }
