@@ -11,8 +11,8 @@ struct BenchKernels: ParsableCommand {
     commandName: "bench-kernels",
     abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes.")
 
-  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0).")
-  var types = "Q8_0,Q4_0"
+  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8).")
+  var types = "Q8_0,Q4_0,Q8_0_R8,Q4_0_R8"
 
   @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: all this CPU has).")
   var isas: String?
@@ -34,6 +34,7 @@ struct BenchKernels: ParsableCommand {
 
   static let typeIDs: [String: ssa_type] = [
     "F32": SSA_TYPE_F32, "F16": SSA_TYPE_F16, "BF16": SSA_TYPE_BF16, "Q8_0": SSA_TYPE_Q8_0, "Q4_0": SSA_TYPE_Q4_0,
+    "Q8_0_R8": SSA_TYPE_Q8_0_R8, "Q4_0_R8": SSA_TYPE_Q4_0_R8,
   ]
   // Qwen2.5-0.5B: (rows, cols) of one layer's projections, and the output head.
   static let layer: [(name: String, rows: Int, cols: Int)] = [
@@ -110,8 +111,18 @@ struct BenchKernels: ParsableCommand {
     return times.sorted()[times.count / 2]
   }
 
-  /// Random weights encoded row by row (a pattern of random floats at a different offset per row).
+  /// Random weights encoded row by row (a pattern of random floats at a different offset per row),
+  /// then repacked for a repacked type.
   private func weights(type: Int32, rows: Int, cols: Int) -> UnsafeMutableRawBufferPointer {
+    let base: Int32 = type == Int32(SSA_TYPE_Q4_0_R8.rawValue) ? Int32(SSA_TYPE_Q4_0.rawValue)
+      : type == Int32(SSA_TYPE_Q8_0_R8.rawValue) ? Int32(SSA_TYPE_Q8_0.rawValue) : type
+    if base != type {
+      let plain = weights(type: base, rows: rows, cols: cols)
+      defer { plain.deallocate() }
+      let packed = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 64)
+      ssa_repack(base, plain.baseAddress, Int64(rows), Int64(cols), packed.baseAddress)
+      return packed
+    }
     let rowBytes = cols / Int(ssa_type_block_elems(type)) * ssa_type_block_bytes(type)
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * rowBytes, alignment: 64)
     var state: UInt64 = 0x1234_5678
