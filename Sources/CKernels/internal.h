@@ -74,6 +74,9 @@ typedef struct {
   int64_t ld_out;
 } ssa_attn_args;
 
+// Query rows (tokens x heads of a group) an attention item may hold.
+#define ATTN_MAX_QUERIES 128
+
 typedef void (*ssa_attn_fn)(const ssa_attn_args *a, int g, int64_t t0, int64_t t1);
 
 typedef struct {

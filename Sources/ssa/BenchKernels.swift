@@ -56,7 +56,7 @@ struct BenchKernels: ParsableCommand {
       throw CommandLineError("this CPU cannot run \(isa) kernels (it has \(available.joined(separator: ", ")))")
     }
     let parts = Set(list(self.parts))
-    print("kind       type  isa         threads  shape                      median    unit")
+    print("kind       type  isa         threads  shape                        median  per-cpu  unit")
     for isa in chosen {
       _ = ssa_force_isa(isa)
       for threadCount in list(threads).compactMap(Int.init) {
@@ -65,25 +65,25 @@ struct BenchKernels: ParsableCommand {
           let type = Int32(Self.typeIDs[name]!.rawValue)
           if parts.contains("gemm") {
             for shape in Self.layer {
-              let seconds = benchMatmul(type: type, rows: shape.rows, cols: shape.cols, n: tokens)
-              let gops = 2 * Double(shape.rows * shape.cols * tokens) / seconds / 1e9
-              row("gemm", name, isa, threadCount, "\(shape.name) \(shape.rows)x\(shape.cols) n=\(tokens)", gops, "GOPS")
+              let times = benchMatmul(type: type, rows: shape.rows, cols: shape.cols, n: tokens)
+              let ops = 2 * Double(shape.rows * shape.cols * tokens)
+              row("gemm", name, isa, threadCount, "\(shape.name) \(shape.rows)x\(shape.cols) n=\(tokens)", times, "GOPS") { ops / $0 / 1e9 }
             }
           }
           if parts.contains("gemv") {
             let h = Self.head
-            let seconds = benchMatmul(type: type, rows: h.rows, cols: h.cols, n: 1)
+            let times = benchMatmul(type: type, rows: h.rows, cols: h.cols, n: 1)
             let bytes = Double(h.rows * (h.cols / Int(ssa_type_block_elems(type))) * ssa_type_block_bytes(type))
-            row("gemv", name, isa, threadCount, "\(h.name) \(h.rows)x\(h.cols)", bytes / seconds / 1e9, "GB/s")
+            row("gemv", name, isa, threadCount, "\(h.name) \(h.rows)x\(h.cols)", times, "GB/s") { bytes / $0 / 1e9 }
           }
         }
         if parts.contains("attention") {
           for kv in [SSA_TYPE_F16, SSA_TYPE_F32] {
             let kvName = kv == SSA_TYPE_F16 ? "F16" : "F32"
             let prefill = benchAttention(kv: Int32(kv.rawValue), pos0: 0, n: context)
-            row("attn-pre", kvName, isa, threadCount, "14x64 heads, \(context) tokens", prefill * 1e3, "ms")
+            row("attn-pre", kvName, isa, threadCount, "14x64 heads, \(context) tokens", prefill, "ms") { $0 * 1e3 }
             let decode = benchAttention(kv: Int32(kv.rawValue), pos0: context - 1, n: 1)
-            row("attn-dec", kvName, isa, threadCount, "14x64 heads, ctx \(context)", decode * 1e6, "us")
+            row("attn-dec", kvName, isa, threadCount, "14x64 heads, ctx \(context)", decode, "us") { $0 * 1e6 }
           }
         }
       }
@@ -94,21 +94,34 @@ struct BenchKernels: ParsableCommand {
     s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
 
-  private func row(_ kind: String, _ type: String, _ isa: String, _ threads: Int, _ shape: String, _ value: Double, _ unit: String) {
+  /// One line of the table; `value` maps a time in seconds to the figure printed.
+  private func row(_ kind: String, _ type: String, _ isa: String, _ threads: Int, _ shape: String,
+                   _ times: (wall: Double, cpu: Double), _ unit: String, _ value: (Double) -> Double) {
     let pad: (String, Int) -> String = { $0.padding(toLength: max($1, $0.count), withPad: " ", startingAt: 0) }
-    print(pad(kind, 10) + " " + pad(type, 5) + " " + pad(isa, 11) + " " + pad(String(threads), 8) + " "
-      + pad(shape, 26) + " " + String(format: "%8.2f", value) + "  " + unit)
+    print(pad(kind, 10) + " " + pad(type, 7) + " " + pad(isa, 11) + " " + pad(String(threads), 8) + " "
+      + pad(shape, 26) + " " + String(format: "%8.2f %8.2f", value(times.wall), value(times.cpu)) + "  " + unit)
   }
 
-  private func median(_ body: () -> Void) -> Double {
+  /// Median wall time of `reps` runs, and the median of process CPU time / threads: on a machine
+  /// shared with other jobs the second shows what the kernels do with the cores they actually got
+  /// (OpenMP's spin-waiting counts as CPU time, so it can only understate them).
+  private func median(_ body: () -> Void) -> (wall: Double, cpu: Double) {
     body()  // warm-up: page in the weights, fill caches
-    var times: [Double] = []
+    var walls: [Double] = [], cpus: [Double] = []
+    let threads = Double(ssa_get_threads())
     for _ in 0..<reps {
-      let start = DispatchTime.now().uptimeNanoseconds
+      let start = DispatchTime.now().uptimeNanoseconds, cpu0 = cpuSeconds()
       body()
-      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      cpus.append((cpuSeconds() - cpu0) / threads)
     }
-    return times.sorted()[times.count / 2]
+    return (walls.sorted()[walls.count / 2], cpus.sorted()[cpus.count / 2])
+  }
+
+  private func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
   }
 
   /// Random weights encoded row by row (a pattern of random floats at a different offset per row),
@@ -147,7 +160,7 @@ struct BenchKernels: ParsableCommand {
     return buffer
   }
 
-  private func benchMatmul(type: Int32, rows: Int, cols: Int, n: Int) -> Double {
+  private func benchMatmul(type: Int32, rows: Int, cols: Int, n: Int) -> (wall: Double, cpu: Double) {
     let w = weights(type: type, rows: rows, cols: cols)
     defer { w.deallocate() }
     let x = (0..<(n * cols)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
@@ -160,7 +173,7 @@ struct BenchKernels: ParsableCommand {
     }
   }
 
-  private func benchAttention(kv: Int32, pos0: Int, n: Int) -> Double {
+  private func benchAttention(kv: Int32, pos0: Int, n: Int) -> (wall: Double, cpu: Double) {
     let heads = 14, kvHeads = 2, hd = 64, capacity = pos0 + n
     let elem = kv == Int32(SSA_TYPE_F16.rawValue) ? 2 : 4
     let kvx = (0..<(capacity * kvHeads * hd)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
