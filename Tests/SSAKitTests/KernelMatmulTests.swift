@@ -148,6 +148,23 @@ final class KernelMatmulTests: XCTestCase {
     }
   }
 
+  func testDequantizeRepackedRow() {
+    var rng = KernelRandom(seed: 5)
+    let rows = 24, cols = 96
+    for packed in [SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8] {
+      let type = KernelSupport.type(packed)
+      let values = rng.floats(rows * cols)
+      let plain = KernelSupport.decode(KernelSupport.encode(values, type: KernelSupport.plain(type), cols: cols),
+                                       type: KernelSupport.plain(type), count: values.count)
+      let weights = KernelSupport.encode(values, type: type, cols: cols)
+      for r in 0..<rows {
+        var row = [Float](repeating: .nan, count: cols)
+        weights.withUnsafeBytes { ssa_dequantize_repacked_row(type, $0.baseAddress, Int64(cols), Int64(r), &row) }
+        XCTAssertEqual(row.map(\.bitPattern), plain[(r * cols)..<((r + 1) * cols)].map(\.bitPattern), "\(packed) row \(r)")
+      }
+    }
+  }
+
   func testRepackType() {
     let isa = String(cString: ssa_kernel_isa())
     let q4 = KernelSupport.type(SSA_TYPE_Q4_0)

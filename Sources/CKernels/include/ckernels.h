@@ -90,9 +90,13 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
 // wtype itself when repacking would not pay (other types, rows not a multiple of 8, no SIMD).
 int ssa_repack_type(int wtype, int64_t rows, int64_t cols);
 // dst (as many bytes as src, 32-byte aligned) = src rearranged into ssa_repack_type's layout.
-// ssa_matmul takes the result with the repacked type; dequantization does not (keep the token
-// embedding in GGML layout, and repack a tied output head into its own copy).
+// ssa_matmul takes the result with the repacked type; ssa_dequantize_row does not (rows are no
+// longer contiguous): a tied embedding/output matrix can be repacked in place of the original and
+// its rows read with ssa_dequantize_repacked_row, so it is held once.
 void ssa_repack(int wtype, const void *src, int64_t rows, int64_t cols, void *dst);
+// dst[0..cols) = row `row` of repacked weights w (Q4_0_R8 or Q8_0_R8), the values
+// ssa_dequantize_row gives for that row of the original.
+void ssa_dequantize_repacked_row(int type, const void *w, int64_t cols, int64_t row, float *dst);
 
 // ---- transformer operations ------------------------------------------------------------------------
 // out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, for n rows of `dim` (out may equal x).

@@ -45,6 +45,22 @@ static inline int q8_0_r8_value(const block_q8_0_r8 *b, int r, int e) {
   return b->qs[32 * (e / 4) + 4 * r + e % 4];
 }
 
+void ssa_dequantize_repacked_row(int type, const void *w, int64_t cols, int64_t row, float *dst) {
+  const int64_t nb = cols / QK;
+  const int r = (int)(row % 8);
+  for (int64_t b = 0; b < nb; b++, dst += QK) {
+    if (type == SSA_TYPE_Q4_0_R8) {
+      const block_q4_0_r8 *blk = (const block_q4_0_r8 *)w + (row / 8) * nb + b;
+      const float d = fp16_to_fp32(blk->d[r]);
+      for (int e = 0; e < QK; e++) dst[e] = d * (float)q4_0_r8_value(blk, r, e);
+    } else {
+      const block_q8_0_r8 *blk = (const block_q8_0_r8 *)w + (row / 8) * nb + b;
+      const float d = fp16_to_fp32(blk->d[r]);
+      for (int e = 0; e < QK; e++) dst[e] = (float)q8_0_r8_value(blk, r, e) * d;
+    }
+  }
+}
+
 static void gemm_r8(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1, int q4) {
   const int64_t nb = a->cols / QK;
   const size_t block_bytes = q4 ? sizeof(block_q4_0_r8) : sizeof(block_q8_0_r8);
