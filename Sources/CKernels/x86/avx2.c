@@ -1,7 +1,8 @@
-// AVX2 + FMA + F16C kernels (Haswell and later, Zen). Int8 products use the maddubs/madd pair;
-// quantized GEMMs are register tiles of RM weight rows x RN tokens (tinyBLAS's scheme): each output
-// keeps its own 8-lane accumulator updated once per 32-block, so a result does not depend on the
-// tile it was computed in, nor on the thread that computed it.
+// AVX2 + FMA + F16C kernels (Haswell and later, Zen): the vocabulary the x86 kernel bodies
+// (x86_kernels.inc) are written in. Int8 products use the maddubs/madd pair; quantized GEMMs are
+// register tiles of RM weight rows x RN tokens (tinyBLAS's scheme) in GGML layout, or 8 rows in the
+// lanes for repacked weights. Each output keeps its own accumulator updated once per 32-block, so a
+// result does not depend on the tile it was computed in, nor on the thread that computed it.
 #include "../internal.h"
 
 #include <immintrin.h>
