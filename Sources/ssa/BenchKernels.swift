@@ -14,7 +14,7 @@ struct BenchKernels: ParsableCommand {
   @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8).")
   var types = "Q8_0,Q4_0,Q8_0_R8,Q4_0_R8"
 
-  @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: all this CPU has).")
+  @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: the one picked at start-up).")
   var isas: String?
 
   @Option(help: "Thread counts, comma-separated.")
@@ -29,8 +29,8 @@ struct BenchKernels: ParsableCommand {
   @Option(help: "Repetitions of each measurement; the median is printed.")
   var reps = 5
 
-  @Option(help: "Parts to run, comma-separated: gemm, gemv, attention.")
-  var parts = "gemm,gemv,attention"
+  @Option(help: "Parts to run, comma-separated: gemm, gemv, attention, prefill (a whole prompt of --context tokens through 24 layers' matmuls and F16 attention, in chunks of --tokens).")
+  var parts = "gemm,gemv,attention,prefill"
 
   static let typeIDs: [String: ssa_type] = [
     "F32": SSA_TYPE_F32, "F16": SSA_TYPE_F16, "BF16": SSA_TYPE_BF16, "Q8_0": SSA_TYPE_Q8_0, "Q4_0": SSA_TYPE_Q4_0,
@@ -49,9 +49,10 @@ struct BenchKernels: ParsableCommand {
   }
 
   func run() throws {
+    let best = String(cString: ssa_kernel_isa())
     let all: [String] = ["scalar", "avx2", "avx512vnni", "neon"]
     let available = all.filter { ssa_force_isa($0) != 0 }
-    let chosen = isas.map(list) ?? available
+    let chosen = isas.map(list) ?? [best]
     for isa in chosen where !available.contains(isa) {
       throw CommandLineError("this CPU cannot run \(isa) kernels (it has \(available.joined(separator: ", ")))")
     }
@@ -75,6 +76,13 @@ struct BenchKernels: ParsableCommand {
             let times = benchMatmul(type: type, rows: h.rows, cols: h.cols, n: 1)
             let bytes = Double(h.rows * (h.cols / Int(ssa_type_block_elems(type))) * ssa_type_block_bytes(type))
             row("gemv", name, isa, threadCount, "\(h.name) \(h.rows)x\(h.cols)", times, "GB/s") { bytes / $0 / 1e9 }
+          }
+        }
+        if parts.contains("prefill") {
+          for name in list(types) {
+            let type = Int32(Self.typeIDs[name]!.rawValue)
+            let times = benchPrefill(type: type)
+            row("prefill", name, isa, threadCount, "\(context) tokens, 24 layers", times, "tok/s") { Double(context) / $0 }
           }
         }
         if parts.contains("attention") {
@@ -170,6 +178,44 @@ struct BenchKernels: ParsableCommand {
     defer { scratch.deallocate() }
     return median {
       ssa_matmul(type, w.baseAddress, Int64(rows), Int64(cols), x, Int64(cols), Int64(n), &y, Int64(rows), scratch)
+    }
+  }
+
+  /// A prompt of `context` tokens through Qwen2.5-0.5B's 24 layers, chunk by chunk: every
+  /// projection as a GEMM over the chunk, then causal attention over the F16 cache so far. One
+  /// layer's weights serve all 24 (so they sit in cache more than a real model's would; prefill is
+  /// compute-bound, so this changes little); norms, RoPE, SwiGLU and the head are left out.
+  private func benchPrefill(type: Int32) -> (wall: Double, cpu: Double) {
+    let shapes = [(896, 896), (128, 896), (128, 896), (896, 896), (4864, 896), (4864, 896), (896, 4864)]
+    let w = shapes.map { weights(type: type, rows: $0.0, cols: $0.1) }
+    defer { w.forEach { $0.deallocate() } }
+    let chunk = min(tokens, context)
+    let x = (0..<(chunk * 4864)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+    var y = [Float](repeating: 0, count: chunk * 4864)
+    let size = max(ssa_matmul_scratch_size(type, 4864, Int64(chunk)), 64)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+    defer { scratch.deallocate() }
+    let heads = 14, kvHeads = 2, hd = 64, f16 = Int32(SSA_TYPE_F16.rawValue)
+    let kv = (0..<(context * kvHeads * hd)).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+    var k = [UInt8](repeating: 0, count: kvHeads * context * hd * 2), v = k
+    k.withUnsafeMutableBytes { ssa_kv_store(f16, $0.baseAddress, Int64(context), Int32(kvHeads), Int32(hd), kv, Int64(kvHeads * hd), 0, Int64(context)) }
+    v.withUnsafeMutableBytes { ssa_kv_store(f16, $0.baseAddress, Int64(context), Int32(kvHeads), Int32(hd), kv.reversed(), Int64(kvHeads * hd), 0, Int64(context)) }
+    var out = [Float](repeating: 0, count: chunk * heads * hd)
+    return median {
+      for pos0 in stride(from: 0, to: context, by: chunk) {
+        let n = min(chunk, context - pos0)
+        for _ in 0..<24 {
+          for (i, shape) in shapes.enumerated() {
+            ssa_matmul(type, w[i].baseAddress, Int64(shape.0), Int64(shape.1), x, Int64(shape.1), Int64(n), &y, Int64(shape.0), scratch)
+          }
+          k.withUnsafeBytes { kp in
+            v.withUnsafeBytes { vp in
+              ssa_attention(f16, kp.baseAddress, vp.baseAddress, Int64(context), Int32(heads), Int32(kvHeads), Int32(hd), 0.125,
+                            x, Int64(heads * hd), Int64(pos0), Int64(n), &out, Int64(heads * hd), nil)
+            }
+          }
+        }
+      }
     }
   }
 
