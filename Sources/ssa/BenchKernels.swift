@@ -29,8 +29,8 @@ struct BenchKernels: ParsableCommand {
   @Option(help: "Repetitions of each measurement; the median is printed.")
   var reps = 5
 
-  @Option(help: "Parts to run, comma-separated: gemm, gemv, attention, prefill (a whole prompt of --context tokens through 24 layers' matmuls and F16 attention, in chunks of --tokens).")
-  var parts = "gemm,gemv,attention,prefill"
+  @Option(help: "Parts to run, comma-separated: gemm, gemv, attention, prefill (a whole prompt of --context tokens through 24 layers' matmuls and F16 attention, in chunks of --tokens), decode (one token through 24 layers' own weights and the output head, as matrix-vector products).")
+  var parts = "gemm,gemv,attention,prefill,decode"
 
   static let typeIDs: [String: ssa_type] = [
     "F32": SSA_TYPE_F32, "F16": SSA_TYPE_F16, "BF16": SSA_TYPE_BF16, "Q8_0": SSA_TYPE_Q8_0, "Q4_0": SSA_TYPE_Q4_0,
@@ -83,6 +83,13 @@ struct BenchKernels: ParsableCommand {
             let type = Int32(Self.typeIDs[name]!.rawValue)
             let times = benchPrefill(type: type)
             row("prefill", name, isa, threadCount, "\(context) tokens, 24 layers", times, "tok/s") { Double(context) / $0 }
+          }
+        }
+        if parts.contains("decode") {
+          for name in list(types) {
+            let type = Int32(Self.typeIDs[name]!.rawValue)
+            let (times, bytes) = benchDecode(type: type)
+            row("decode", name, isa, threadCount, "24 layers + head, \(bytes / 1_000_000) MB", times, "tok/s") { 1 / $0 }
           }
         }
         if parts.contains("attention") {
@@ -217,6 +224,26 @@ struct BenchKernels: ParsableCommand {
         }
       }
     }
+  }
+
+  /// One decode step's matrix-vector products: 24 layers, each with its own weights (so they stream
+  /// from memory as a real model's do), then the output head. Attention and the small operations
+  /// are left out. Returns the times and the weight bytes read per token.
+  private func benchDecode(type: Int32) -> ((wall: Double, cpu: Double), Int) {
+    let shapes = [(896, 896), (128, 896), (128, 896), (896, 896), (4864, 896), (4864, 896), (896, 4864)]
+    let all = Array(repeating: shapes, count: 24).flatMap { $0 } + [(Self.head.rows, Self.head.cols)]
+    let w = all.map { weights(type: type, rows: $0.0, cols: $0.1) }
+    defer { w.forEach { $0.deallocate() } }
+    let x = (0..<4864).map { Float(($0 * 7919) % 2001 - 1000) / 1000 }
+    var y = [Float](repeating: 0, count: Self.head.rows)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: max(ssa_matmul_scratch_size(type, 4864, 1), 64), alignment: 64)
+    defer { scratch.deallocate() }
+    let times = median {
+      for (i, shape) in all.enumerated() {
+        ssa_matmul(type, w[i].baseAddress, Int64(shape.0), Int64(shape.1), x, Int64(shape.1), 1, &y, Int64(shape.0), scratch)
+      }
+    }
+    return (times, w.reduce(0) { $0 + $1.count })
   }
 
   private func benchAttention(kv: Int32, pos0: Int, n: Int) -> (wall: Double, cpu: Double) {
