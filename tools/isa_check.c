@@ -37,6 +37,15 @@ static int failures = 0;
   } while (0)
 
 static void encode(int type, const float *x, void *dst, int64_t rows, int64_t cols) {
+  if (type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8) {
+    const int base = type == SSA_TYPE_Q4_0_R8 ? SSA_TYPE_Q4_0 : SSA_TYPE_Q8_0;
+    const size_t bytes = (size_t)rows * (size_t)(cols / 32) * ssa_type_block_bytes(base);
+    void *plain = malloc(bytes);
+    encode(base, x, plain, rows, cols);
+    ssa_repack(base, plain, rows, cols, dst);
+    free(plain);
+    return;
+  }
   const size_t rb = (size_t)(cols / ssa_type_block_elems(type)) * ssa_type_block_bytes(type);
   for (int64_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
@@ -61,12 +70,13 @@ static void run_matmul(const ssa_kernel_table *t, int threads, int type, const v
 }
 
 static void check_matmul(const ssa_kernel_table *ref, const ssa_kernel_table *fast, const ssa_kernel_table *twin) {
-  const int types[] = {SSA_TYPE_F32, SSA_TYPE_F16, SSA_TYPE_BF16, SSA_TYPE_Q8_0, SSA_TYPE_Q4_0};
+  const int types[] = {SSA_TYPE_F32, SSA_TYPE_F16, SSA_TYPE_BF16, SSA_TYPE_Q8_0, SSA_TYPE_Q4_0, SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8};
   const int64_t shapes[][3] = {{1, 32, 1}, {7, 64, 1}, {45, 96, 3}, {67, 160, 1}, {33, 288, 7}, {130, 320, 19}, {50, 896, 37}};
-  for (int ti = 0; ti < 5; ti++) {
-    const int type = types[ti];
+  const int64_t shapes_r8[][3] = {{8, 32, 1}, {16, 64, 2}, {48, 96, 3}, {64, 160, 5}, {40, 288, 7}, {136, 320, 19}, {56, 896, 37}};
+  for (int ti = 0; ti < 7; ti++) {
+    const int type = types[ti], r8 = type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8;
     for (int si = 0; si < 7; si++) {
-      const int64_t rows = shapes[si][0], cols = shapes[si][1], n = shapes[si][2];
+      const int64_t rows = r8 ? shapes_r8[si][0] : shapes[si][0], cols = shapes[si][1], n = shapes[si][2];
       for (int exact = 0; exact < 2; exact++) {
         float *wf = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * n * cols);
         // exact: small integers with one block maximum, power-of-two weight scales (see the Swift
@@ -74,9 +84,9 @@ static void check_matmul(const ssa_kernel_table *ref, const ssa_kernel_table *fa
         for (int64_t b = 0; b < rows * cols / 32; b++) {
           const float scale = 1.0f / (float)(1 << irange(0, 2));
           for (int j = 0; j < 32; j++) {
-            wf[b * 32 + j] = exact ? (type == SSA_TYPE_Q4_0 ? irange(-7, 7) : irange(-15, 15)) * scale : uniform();
+            wf[b * 32 + j] = exact ? (type == SSA_TYPE_Q4_0 || type == SSA_TYPE_Q4_0_R8 ? irange(-7, 7) : irange(-15, 15)) * scale : uniform();
           }
-          if (exact) wf[b * 32 + irange(0, 31)] = (type == SSA_TYPE_Q4_0 ? -8 : 127) * scale;
+          if (exact) wf[b * 32 + irange(0, 31)] = (type == SSA_TYPE_Q4_0 || type == SSA_TYPE_Q4_0_R8 ? -8 : 127) * scale;
         }
         for (int64_t b = 0; b < n * cols / 32; b++) {
           for (int j = 0; j < 32; j++) x[b * 32 + j] = exact ? (float)irange(-15, 15) : 3 * uniform();

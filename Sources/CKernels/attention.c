@@ -18,7 +18,9 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
                            q, ld_q, pos0, out, ld_out};
   const ssa_attn_fn fn = ssa_kernels.attn[kv_type];
   // Decode: one query token, so split the query heads' groups; prefill: blocks of tokens.
-  const int64_t qb = n < QUERY_BLOCK ? 1 : QUERY_BLOCK;
+  const int group = n_heads / n_kv_heads;
+  int64_t qb = n < QUERY_BLOCK ? 1 : QUERY_BLOCK;
+  if (qb * group > ATTN_MAX_QUERIES) qb = ATTN_MAX_QUERIES / group > 0 ? ATTN_MAX_QUERIES / group : 1;
   const int64_t blocks = (n + qb - 1) / qb;
   const int64_t items = blocks * n_kv_heads;
   const int nt = ssa_threads();

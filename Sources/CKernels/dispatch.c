@@ -118,7 +118,7 @@ int ssa_force_isa(const char *isa) {
 
 // Scratch sizes must hold for whichever table is active when the scratch is used.
 size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n) {
-  if (wtype < 0 || wtype > SSA_TYPE_BF16) return 0;
+  if (wtype < 0 || wtype >= 256) return 0;
   size_t most = 0;
   for (int i = 0; i < ISA_COUNT; i++) {
     const ssa_mm_kernel *k = &tables[i].mm[wtype];

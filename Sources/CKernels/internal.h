@@ -23,6 +23,12 @@ typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[QK_K / 2]; } b
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[QK_K / 8]; uint8_t qs[QK_K / 2]; } block_q5_K;  // 176
 typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; } block_q6_K;  // 210
 
+// Repacked layouts: per group of 8 rows and per 32-block, fp16 d[8] then the 8 rows' quants in
+// 4-byte groups: group k holds bytes 4k..4k+3 of each row's qs, row after row (Q4_0: k < 4, the low
+// nibbles are elements 4k.., the high ones 16+4k..; Q8_0: k < 8, elements 4k..4k+3).
+typedef struct { uint16_t d[8]; uint8_t qs[8 * QK / 2]; } block_q4_0_r8;  // 144 bytes
+typedef struct { uint16_t d[8]; int8_t qs[8 * QK]; } block_q8_0_r8;       // 272 bytes
+
 // ---- int8 activations ------------------------------------------------------------------------------
 // Quantized weights multiply activations quantized per 32-block right before the matmul. One row of
 // `cols` activations is laid out as: int8 q[cols], then float d[cols/32] (scale), then int32
@@ -68,11 +74,14 @@ typedef struct {
   int64_t ld_out;
 } ssa_attn_args;
 
+// Query rows (tokens x heads of a group) an attention item may hold.
+#define ATTN_MAX_QUERIES 128
+
 typedef void (*ssa_attn_fn)(const ssa_attn_args *a, int g, int64_t t0, int64_t t1);
 
 typedef struct {
   const char *name;
-  ssa_mm_kernel mm[SSA_TYPE_BF16 + 1];  // indexed by the GGUF type; gemm NULL where unsupported
+  ssa_mm_kernel mm[256];  // indexed by the weight type; gemm NULL where unsupported
   ssa_attn_fn attn[SSA_TYPE_F16 + 1];   // indexed by the cache type (F32, F16)
   void (*swiglu)(float *gate, const float *up, int64_t len);
 } ssa_kernel_table;
@@ -89,6 +98,8 @@ void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
 
 // AArch64: nonzero when the CPU has the Armv8.2 dot-product instructions (set by dispatch.c).
 int ssa_cpu_has_dotprod(void);
+
+void ssa_fill_repack_scalar(ssa_kernel_table *t);
 
 // Threads the kernels use (set by ssa_set_threads).
 int ssa_threads(void);

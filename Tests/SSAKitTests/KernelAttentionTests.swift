@@ -92,6 +92,27 @@ final class KernelAttentionTests: XCTestCase {
     }
   }
 
+  /// A query's result depends only on its position: attending token by token (decode) gives the
+  /// bits of attending the whole prompt at once (prefill).
+  func testPrefillEqualsTokenByToken() {
+    var rng = KernelRandom(seed: 22)
+    for isa in KernelSupport.isas {
+      _ = ssa_force_isa(isa)
+      for kv in [SSA_TYPE_F32, SSA_TYPE_F16] {
+        let c = Case(heads: 14, kvHeads: 2, hd: 64, pos0: 0, n: 45)
+        let s = setup(c, kv: kv, rng: &rng)
+        let all = run(c, kv: kv, s)
+        let ldo = c.heads * c.hd + 1
+        for t in [0, 17, 31, 32, 44] {
+          var one = s
+          one.q = Array(s.q[(t * s.ldq)..<((t + 1) * s.ldq)])
+          let row = run(Case(heads: c.heads, kvHeads: c.kvHeads, hd: c.hd, pos0: t, n: 1), kv: kv, one)
+          XCTAssertEqual(row.prefix(c.heads * c.hd).map(\.bitPattern), all[(t * ldo)..<(t * ldo + c.heads * c.hd)].map(\.bitPattern), "\(isa) \(kv) token \(t)")
+        }
+      }
+    }
+  }
+
   func testSameBitsAtOneAndTwoThreads() {
     var rng = KernelRandom(seed: 21)
     for isa in KernelSupport.isas {

@@ -8,12 +8,18 @@ import XCTest
 final class KernelMatmulTests: XCTestCase {
   static let weightTypes: [(String, ssa_type)] = [
     ("F32", SSA_TYPE_F32), ("F16", SSA_TYPE_F16), ("BF16", SSA_TYPE_BF16),
-    ("Q8_0", SSA_TYPE_Q8_0), ("Q4_0", SSA_TYPE_Q4_0),
+    ("Q8_0", SSA_TYPE_Q8_0), ("Q4_0", SSA_TYPE_Q4_0), ("Q8_0_R8", SSA_TYPE_Q8_0_R8), ("Q4_0_R8", SSA_TYPE_Q4_0_R8),
   ]
   // Shapes that are not multiples of any row or token tile, vector width or thread split.
   static let shapes: [(rows: Int, cols: Int, n: Int)] = [
     (1, 32, 1), (7, 64, 1), (45, 96, 3), (67, 160, 1), (33, 288, 7), (130, 320, 19), (50, 896, 37),
   ]
+  // Repacked weights come in groups of 8 rows.
+  static let shapesR8: [(rows: Int, cols: Int, n: Int)] = [
+    (8, 32, 1), (16, 64, 2), (48, 96, 3), (64, 160, 5), (40, 288, 7), (136, 320, 19), (56, 896, 37),
+  ]
+
+  static func shapes(_ name: String) -> [(rows: Int, cols: Int, n: Int)] { name.hasSuffix("_R8") ? shapesR8 : shapes }
 
   override func tearDown() {
     _ = ssa_force_isa(KernelSupport.isas.last!)
@@ -42,11 +48,12 @@ final class KernelMatmulTests: XCTestCase {
       XCTAssertEqual(ssa_force_isa(isa), 1)
       for (name, t) in Self.weightTypes {
         let type = KernelSupport.type(t)
-        for shape in Self.shapes {
+        for shape in Self.shapes(name) {
           let values = rng.floats(shape.rows * shape.cols)
           let x = rng.floats(shape.n * shape.cols, scale: 3)
           let weights = KernelSupport.encode(values, type: type, cols: shape.cols)
-          let w = KernelSupport.decode(weights, type: type, count: values.count)
+          let w = KernelSupport.decode(KernelSupport.encode(values, type: KernelSupport.plain(type), cols: shape.cols),
+                                       type: KernelSupport.plain(type), count: values.count)
           let y = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
           var worst = 0.0
           for t in 0..<shape.n {
@@ -72,8 +79,8 @@ final class KernelMatmulTests: XCTestCase {
     var rng = KernelRandom(seed: 2)
     for (name, t) in Self.weightTypes {
       let type = KernelSupport.type(t)
-      for shape in Self.shapes {
-        let q4 = t == SSA_TYPE_Q4_0
+      for shape in Self.shapes(name) {
+        let q4 = t == SSA_TYPE_Q4_0 || t == SSA_TYPE_Q4_0_R8
         // Small integers with one block maximum (so the quantizers keep them exact): every block
         // sum stays below 2^15 and every total below 2^22, exact in float.
         var values = [Float](), x = [Float]()
@@ -89,7 +96,8 @@ final class KernelMatmulTests: XCTestCase {
           x += block
         }
         let weights = KernelSupport.encode(values, type: type, cols: shape.cols)
-        XCTAssertEqual(KernelSupport.decode(weights, type: type, count: values.count), values, "\(name) encodes exactly")
+        let plain = KernelSupport.encode(values, type: KernelSupport.plain(type), cols: shape.cols)
+        XCTAssertEqual(KernelSupport.decode(plain, type: KernelSupport.plain(type), count: values.count), values, "\(name) encodes exactly")
         var reference: [Float]?
         for isa in KernelSupport.isas {
           _ = ssa_force_isa(isa)
@@ -110,7 +118,7 @@ final class KernelMatmulTests: XCTestCase {
       _ = ssa_force_isa(isa)
       for (name, t) in Self.weightTypes {
         let type = KernelSupport.type(t)
-        for shape in [(rows: 67, cols: 160, n: 1), (rows: 130, cols: 320, n: 19), (rows: 300, cols: 64, n: 70)] {
+        for shape in [(rows: 64, cols: 160, n: 1), (rows: 136, cols: 320, n: 19), (rows: 296, cols: 64, n: 70)] {
           let weights = KernelSupport.encode(rng.floats(shape.rows * shape.cols), type: type, cols: shape.cols)
           let x = rng.floats(shape.n * shape.cols)
           ssa_set_threads(1)
@@ -121,6 +129,50 @@ final class KernelMatmulTests: XCTestCase {
         }
       }
     }
+  }
+
+  /// The repacked layouts give what the GGML layouts give: bit for bit on exact data (above), and
+  /// here the scalar kernels agree bit for bit on random data too, as they sum in the same order.
+  func testRepackedScalarEqualsPlainScalar() {
+    var rng = KernelRandom(seed: 4)
+    _ = ssa_force_isa("scalar")
+    for (plain, packed) in [(SSA_TYPE_Q8_0, SSA_TYPE_Q8_0_R8), (SSA_TYPE_Q4_0, SSA_TYPE_Q4_0_R8)] {
+      for shape in Self.shapesR8 {
+        let values = rng.floats(shape.rows * shape.cols), x = rng.floats(shape.n * shape.cols)
+        let a = KernelSupport.matmul(type: KernelSupport.type(plain), weights: KernelSupport.encode(values, type: KernelSupport.type(plain), cols: shape.cols),
+                                     rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+        let b = KernelSupport.matmul(type: KernelSupport.type(packed), weights: KernelSupport.encode(values, type: KernelSupport.type(packed), cols: shape.cols),
+                                     rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+        XCTAssertEqual(a.map(\.bitPattern), b.map(\.bitPattern), "\(packed) \(shape)")
+      }
+    }
+  }
+
+  func testDequantizeRepackedRow() {
+    var rng = KernelRandom(seed: 5)
+    let rows = 24, cols = 96
+    for packed in [SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8] {
+      let type = KernelSupport.type(packed)
+      let values = rng.floats(rows * cols)
+      let plain = KernelSupport.decode(KernelSupport.encode(values, type: KernelSupport.plain(type), cols: cols),
+                                       type: KernelSupport.plain(type), count: values.count)
+      let weights = KernelSupport.encode(values, type: type, cols: cols)
+      for r in 0..<rows {
+        var row = [Float](repeating: .nan, count: cols)
+        weights.withUnsafeBytes { ssa_dequantize_repacked_row(type, $0.baseAddress, Int64(cols), Int64(r), &row) }
+        XCTAssertEqual(row.map(\.bitPattern), plain[(r * cols)..<((r + 1) * cols)].map(\.bitPattern), "\(packed) row \(r)")
+      }
+    }
+  }
+
+  func testRepackType() {
+    let isa = String(cString: ssa_kernel_isa())
+    let q4 = KernelSupport.type(SSA_TYPE_Q4_0)
+    XCTAssertEqual(ssa_repack_type(q4, 7, 64), q4, "rows must come in eights")
+    XCTAssertEqual(ssa_repack_type(KernelSupport.type(SSA_TYPE_F16), 64, 64), KernelSupport.type(SSA_TYPE_F16))
+    let expected = isa == "avx2" || isa == "avx512vnni" ? KernelSupport.type(SSA_TYPE_Q4_0_R8) : q4
+    XCTAssertEqual(ssa_repack_type(q4, 64, 64), expected)
+    XCTAssertEqual(ssa_type_block_bytes(KernelSupport.type(SSA_TYPE_Q4_0_R8)), 18)
   }
 
   func testScratchSize() {

@@ -22,8 +22,19 @@ enum KernelSupport {
     cols / Int(ssa_type_block_elems(t)) * ssa_type_block_bytes(t)
   }
 
-  /// Encodes rows of floats as weights of type `t` (F32, F16, BF16, Q8_0 or Q4_0).
+  /// The GGML type a repacked type is made from (the type itself otherwise).
+  static func plain(_ t: Int32) -> Int32 {
+    t == type(SSA_TYPE_Q4_0_R8) ? type(SSA_TYPE_Q4_0) : t == type(SSA_TYPE_Q8_0_R8) ? type(SSA_TYPE_Q8_0) : t
+  }
+
+  /// Encodes rows of floats as weights of type `t` (F32, F16, BF16, Q8_0, Q4_0, or repacked).
   static func encode(_ values: [Float], type t: Int32, cols: Int) -> [UInt8] {
+    if plain(t) != t {
+      let base = encode(values, type: plain(t), cols: cols)
+      var out = [UInt8](repeating: 0, count: base.count)
+      out.withUnsafeMutableBytes { ssa_repack(plain(t), base, Int64(values.count / cols), Int64(cols), $0.baseAddress) }
+      return out
+    }
     let rows = values.count / cols
     var out = [UInt8](repeating: 0, count: rows * rowBytes(t, cols: cols))
     values.withUnsafeBufferPointer { src in

@@ -2,7 +2,6 @@
 // instructions where the CPU has them (detected by dispatch.c). Quantized GEMMs use register tiles
 // of RM rows x RN tokens like the x86 ones; each output has its own 4-lane accumulator updated once
 // per 32-block, so results do not depend on the tile or the thread that computed them.
-// Attention and SwiGLU use the scalar references on this ISA for now.
 //
 // tools/check_neon.sh cross-compiles this file and runs tools/isa_check.c under qemu-aarch64, with
 // and without the dot-product extension.
@@ -168,6 +167,153 @@ WALK(gemm_f32, tile_f, SSA_TYPE_F32, 0, 4, 4, )
 WALK(gemm_f16, tile_f, SSA_TYPE_F16, 0, 4, 4, )
 WALK(gemm_bf16, tile_f, SSA_TYPE_BF16, 0, 4, 4, )
 
+// ---- attention: the algorithm of x86_kernels.inc, in 4-lane vectors --------------------------------
+
+#define KEY_TILE 32
+#define MAX_HEAD_DIM 128
+
+void ssa_attention_ref_f32(const ssa_attn_args *a, int g, int64_t t0, int64_t t1);
+void ssa_attention_ref_f16(const ssa_attn_args *a, int g, int64_t t0, int64_t t1);
+
+// e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
+INLINE float32x4_t exp4(float32x4_t x) {
+  x = vmaxq_f32(vminq_f32(x, vdupq_n_f32(88.3f)), vdupq_n_f32(-87.3f));
+  const float32x4_t n = vrndnq_f32(vmulq_f32(x, vdupq_n_f32(1.44269504f)));
+  float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693145752f));
+  r = vfmsq_f32(r, n, vdupq_n_f32(1.42860677e-6f));
+  float32x4_t p = vdupq_n_f32(1.0f / 720);
+  p = vfmaq_f32(vdupq_n_f32(1.0f / 120), p, r);
+  p = vfmaq_f32(vdupq_n_f32(1.0f / 24), p, r);
+  p = vfmaq_f32(vdupq_n_f32(1.0f / 6), p, r);
+  p = vfmaq_f32(vdupq_n_f32(0.5f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+  p = vfmaq_f32(vdupq_n_f32(1.0f), p, r);
+  const int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+  return vmulq_f32(p, vreinterpretq_f32_s32(e));
+}
+
+// One online-softmax step of Q queries (1 or 2, sharing the tile loads) over one tile of keys.
+INLINE void attend_tile(const float *const q[2], float *const m[2], float *const l[2], float *const o[2],
+                        const float *kt, const float *vt, int nvis, int hd, float scale, const int Q) {
+  float32x4_t s[2][8];
+  for (int i = 0; i < Q; i++)
+    for (int c = 0; c < 8; c++) s[i][c] = vdupq_n_f32(0.0f);
+  for (int d = 0; d < hd; d++) {
+    float32x4_t k[8];
+    for (int c = 0; c < 8; c++) k[c] = vld1q_f32(kt + d * KEY_TILE + 4 * c);
+    for (int i = 0; i < Q; i++) {
+      const float qd = q[i][d];
+      for (int c = 0; c < 8; c++) s[i][c] = vfmaq_n_f32(s[i][c], k[c], qd);
+    }
+  }
+  float e[2][KEY_TILE];
+  float rescale[2];
+  for (int i = 0; i < Q; i++) {
+    float sc[KEY_TILE];
+    for (int c = 0; c < 8; c++) vst1q_f32(sc + 4 * c, vmulq_f32(s[i][c], vdupq_n_f32(scale)));
+    float mx = *m[i];
+    for (int p = 0; p < nvis; p++) mx = fmaxf(mx, sc[p]);
+    rescale[i] = expf(*m[i] - mx);  // 0 on the first tile (m = -inf)
+    float32x4_t sum = vdupq_n_f32(0.0f);
+    for (int c = 0; c < 8; c++) {
+      const uint32x4_t idx = vaddq_u32(vdupq_n_u32(4 * c), (uint32x4_t){0, 1, 2, 3});
+      const uint32x4_t valid = vcltq_u32(idx, vdupq_n_u32((uint32_t)nvis));
+      const float32x4_t ev = vreinterpretq_f32_u32(vandq_u32(valid, vreinterpretq_u32_f32(exp4(vsubq_f32(vld1q_f32(sc + 4 * c), vdupq_n_f32(mx))))));
+      sum = vaddq_f32(sum, ev);
+      vst1q_f32(e[i] + 4 * c, ev);
+    }
+    *l[i] = *l[i] * rescale[i] + vaddvq_f32(sum);
+    *m[i] = mx;
+  }
+  for (int d0 = 0; d0 < hd; d0 += 16) {
+    const int cw = hd - d0 < 16 ? (hd - d0) / 4 : 4;
+    float32x4_t acc[2][4];
+    for (int i = 0; i < Q; i++)
+      for (int c = 0; c < cw; c++) acc[i][c] = vmulq_n_f32(vld1q_f32(o[i] + d0 + 4 * c), rescale[i]);
+    for (int p = 0; p < nvis; p++) {
+      float32x4_t v[4];
+      for (int c = 0; c < cw; c++) v[c] = vld1q_f32(vt + p * hd + d0 + 4 * c);
+      for (int i = 0; i < Q; i++)
+        for (int c = 0; c < cw; c++) acc[i][c] = vfmaq_n_f32(acc[i][c], v[c], e[i][p]);
+    }
+    for (int i = 0; i < Q; i++)
+      for (int c = 0; c < cw; c++) vst1q_f32(o[i] + d0 + 4 * c, acc[i][c]);
+  }
+}
+
+INLINE void attention(const ssa_attn_args *a, int g, int64_t t0, int64_t t1, const int f16) {
+  const int hd = a->head_dim, group = a->n_heads / a->n_kv_heads;
+  if (hd % 4 != 0 || hd > MAX_HEAD_DIM || (t1 - t0) * group > ATTN_MAX_QUERIES) {
+    (f16 ? ssa_attention_ref_f16 : ssa_attention_ref_f32)(a, g, t0, t1);
+    return;
+  }
+  const size_t esize = f16 ? 2 : 4;
+  const uint8_t *kbase = (const uint8_t *)a->k + (size_t)g * a->capacity * hd * esize;
+  const uint8_t *vbase = (const uint8_t *)a->v + (size_t)g * a->capacity * hd * esize;
+  float kt[MAX_HEAD_DIM * KEY_TILE], vt[KEY_TILE * MAX_HEAD_DIM];
+  float acc[ATTN_MAX_QUERIES * MAX_HEAD_DIM];
+  float m[ATTN_MAX_QUERIES], l[ATTN_MAX_QUERIES];
+  const int nq = (int)(t1 - t0) * group;
+  for (int i = 0; i < nq; i++) {
+    m[i] = -INFINITY;
+    l[i] = 0.0f;
+  }
+  memset(acc, 0, sizeof(float) * (size_t)nq * hd);
+  const int64_t last = a->pos0 + t1;
+  for (int64_t k0 = 0; k0 < last; k0 += KEY_TILE) {
+    const int kn = last - k0 < KEY_TILE ? (int)(last - k0) : KEY_TILE;
+    for (int p = 0; p < KEY_TILE; p++) {
+      for (int d = 0; d < hd; d += 4) {
+        float32x4_t kv = vdupq_n_f32(0.0f), vv = vdupq_n_f32(0.0f);
+        if (p < kn) {
+          const size_t off = ((size_t)(k0 + p) * hd + d) * esize;
+          kv = f16 ? load4_f16(kbase + off) : load4_f32(kbase + off);
+          vv = f16 ? load4_f16(vbase + off) : load4_f32(vbase + off);
+        }
+        vst1q_f32(vt + p * hd + d, vv);
+        float lanes[4];
+        vst1q_f32(lanes, kv);
+        for (int j = 0; j < 4; j++) kt[(d + j) * KEY_TILE + p] = lanes[j];
+      }
+    }
+    for (int64_t t = t0; t < t1; t++) {
+      const int64_t visible = a->pos0 + t + 1 - k0;
+      if (visible <= 0) continue;
+      const int nvis = visible < KEY_TILE ? (int)visible : KEY_TILE;
+      for (int h = 0; h < group; h += 2) {
+        const int i0 = (int)(t - t0) * group + h, pair = h + 1 < group;
+        const int i1 = pair ? i0 + 1 : i0;
+        const float *q[2] = {a->q + t * a->ld_q + (int64_t)(g * group + h) * hd, a->q + t * a->ld_q + (int64_t)(g * group + h + pair) * hd};
+        float *mp[2] = {m + i0, m + i1}, *lp[2] = {l + i0, l + i1};
+        float *op[2] = {acc + (size_t)i0 * hd, acc + (size_t)i1 * hd};
+        if (pair) attend_tile(q, mp, lp, op, kt, vt, nvis, hd, a->scale, 2);
+        else attend_tile(q, mp, lp, op, kt, vt, nvis, hd, a->scale, 1);
+      }
+    }
+  }
+  for (int64_t t = t0; t < t1; t++) {
+    for (int h = 0; h < group; h++) {
+      const int i = (int)(t - t0) * group + h;
+      float *out = a->out + t * a->ld_out + (int64_t)(g * group + h) * hd;
+      const float inv = 1.0f / l[i];
+      for (int d = 0; d < hd; d += 4) vst1q_f32(out + d, vmulq_n_f32(vld1q_f32(acc + (size_t)i * hd + d), inv));
+    }
+  }
+}
+
+static void attention_f32(const ssa_attn_args *a, int g, int64_t t0, int64_t t1) { attention(a, g, t0, t1, 0); }
+static void attention_f16(const ssa_attn_args *a, int g, int64_t t0, int64_t t1) { attention(a, g, t0, t1, 1); }
+
+static void swiglu(float *gate, const float *up, int64_t len) {
+  int64_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const float32x4_t g = vld1q_f32(gate + i);
+    const float32x4_t silu = vdivq_f32(g, vaddq_f32(vdupq_n_f32(1.0f), exp4(vnegq_f32(g))));
+    vst1q_f32(gate + i, vmulq_f32(silu, vld1q_f32(up + i)));
+  }
+  for (; i < len; i++) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
+}
+
 void ssa_fill_neon(ssa_kernel_table *t) {
   const int sdot = ssa_cpu_has_dotprod();
   t->mm[SSA_TYPE_F32].gemm = gemm_f32;
@@ -175,5 +321,8 @@ void ssa_fill_neon(ssa_kernel_table *t) {
   t->mm[SSA_TYPE_BF16].gemm = gemm_bf16;
   t->mm[SSA_TYPE_Q8_0] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, sdot ? gemm_q8_0_sdot : gemm_q8_0_mull};
   t->mm[SSA_TYPE_Q4_0] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, sdot ? gemm_q4_0_sdot : gemm_q4_0_mull};
+  t->attn[SSA_TYPE_F32] = attention_f32;
+  t->attn[SSA_TYPE_F16] = attention_f16;
+  t->swiglu = swiglu;
 }
 #endif

@@ -109,4 +109,5 @@ void ssa_fill_scalar(ssa_kernel_table *t) {
   t->attn[SSA_TYPE_F32] = ssa_attention_ref_f32;
   t->attn[SSA_TYPE_F16] = ssa_attention_ref_f16;
   t->swiglu = ssa_swiglu_ref;
+  ssa_fill_repack_scalar(t);
 }

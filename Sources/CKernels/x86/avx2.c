@@ -1,7 +1,8 @@
-// AVX2 + FMA + F16C kernels (Haswell and later, Zen). Int8 products use the maddubs/madd pair;
-// quantized GEMMs are register tiles of RM weight rows x RN tokens (tinyBLAS's scheme): each output
-// keeps its own 8-lane accumulator updated once per 32-block, so a result does not depend on the
-// tile it was computed in, nor on the thread that computed it.
+// AVX2 + FMA + F16C kernels (Haswell and later, Zen): the vocabulary the x86 kernel bodies
+// (x86_kernels.inc) are written in. Int8 products use the maddubs/madd pair; quantized GEMMs are
+// register tiles of RM weight rows x RN tokens (tinyBLAS's scheme) in GGML layout, or 8 rows in the
+// lanes for repacked weights. Each output keeps its own accumulator updated once per 32-block, so a
+// result does not depend on the tile it was computed in, nor on the thread that computed it.
 #include "../internal.h"
 
 #include <immintrin.h>
@@ -48,6 +49,29 @@ INLINE __m256i q4_0_values(const block_q4_0 *b) {
 INLINE __m256i dot_s8(__m256i aw, __m256i w, __m256i a) {
   const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(a, w));
   return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+// The repacked layouts put 8 rows in the 8 int32 lanes: register k holds 4 bytes of each row, and
+// the matching 4 activation bytes are broadcast to every lane.
+INLINE __m256i bcast4(const int8_t *x) { return _mm256_set1_epi32(*(const int32_t *)x); }
+
+// Sum over a 32-block of nibble (0..15) times activation for 8 rows. Products of pairs stay below
+// 2 * 15 * 127, so the 8 maddubs results add up in int16 (at most 30,480) before one widening.
+INLINE __m256i dot_q4_r8(const __m256i lo[4], const __m256i hi[4], const int8_t *x) {
+  __m256i s = _mm256_maddubs_epi16(lo[0], bcast4(x));
+  for (int k = 1; k < 4; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[k], bcast4(x + 4 * k)));
+  for (int k = 0; k < 4; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[k], bcast4(x + 16 + 4 * k)));
+  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
+}
+
+// Sum over a 32-block of int8 weight times activation for 8 rows; aw = |w|, the sign moves to x.
+INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x) {
+  __m256i s = _mm256_setzero_si256();
+  for (int k = 0; k < 8; k++) {
+    const __m256i p = _mm256_maddubs_epi16(aw[k], _mm256_sign_epi8(bcast4(x + 4 * k), _mm256_loadu_si256(w + k)));
+    s = _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+  }
+  return s;
 }
 
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.

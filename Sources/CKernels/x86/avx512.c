@@ -59,6 +59,25 @@ INLINE __m256i dot_s8(__m256i aw, __m256i w, __m256i a) {
   return _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(a, w));
 }
 
+// The repacked layouts put 8 rows in the 8 int32 lanes: register k holds 4 bytes of each row, and
+// the matching 4 activation bytes are broadcast to every lane.
+INLINE __m256i bcast4(const int8_t *x) { return _mm256_set1_epi32(*(const int32_t *)x); }
+
+// Sum over a 32-block of nibble (0..15) times activation for 8 rows, accumulated by VNNI in int32.
+INLINE __m256i dot_q4_r8(const __m256i lo[4], const __m256i hi[4], const int8_t *x) {
+  __m256i s = _mm256_setzero_si256();
+  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, lo[k], bcast4(x + 4 * k));
+  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, hi[k], bcast4(x + 16 + 4 * k));
+  return s;
+}
+
+// Sum over a 32-block of int8 weight times activation for 8 rows; aw = |w|, the sign moves to x.
+INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x) {
+  __m256i s = _mm256_setzero_si256();
+  for (int k = 0; k < 8; k++) s = _mm256_dpbusd_epi32(s, aw[k], _mm256_sign_epi8(bcast4(x + 4 * k), _mm256_loadu_si256(w + k)));
+  return s;
+}
+
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
 INLINE __m256 exp8(__m256 x) {
   x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
