@@ -61,6 +61,7 @@ let package = Package(
       name: "ssa",
       dependencies: [
         "SSAKit",
+        "CKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/ssa"

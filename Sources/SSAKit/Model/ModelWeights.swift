@@ -1,13 +1,16 @@
 import CKernels
 
-/// A weight matrix as the kernels take it: `rows` rows of `cols` elements of `type` (GGML layout, a
-/// row contiguous), `y = W x` maps `cols` inputs to `rows` outputs.
+/// A weight matrix as the kernels take it: `rows` rows of `cols` elements of `type`, `y = W x` maps
+/// `cols` inputs to `rows` outputs. `kernelType` is what `ssa_matmul` is told: the GGML type, or a
+/// repacked layout of it (the same bytes, 8 rows interleaved per block) chosen at load.
 public struct WeightMatrix: @unchecked Sendable {
   public let type: GGMLType
+  public let kernelType: Int32
   public let data: UnsafeRawPointer
   public let rows: Int
   public let cols: Int
   public var rowBytes: Int { type.byteCount(elements: cols)! }
+  public var isRepacked: Bool { kernelType != Int32(type.rawValue) }
 }
 
 /// How weights are held in memory.
@@ -60,8 +63,11 @@ public final class ModelWeights: @unchecked Sendable {
     guard ssa_can_dequantize(Int32(embedding.type.rawValue)) != 0 else {
       throw ModelError.unsupportedTensorType(tensor: embedding.name, type: embedding.type.name)
     }
+    // Looked up a row at a time straight from the mapping (only the rows of tokens seen are read),
+    // even when the same tensor is also the (repacked) output head.
     tokenEmbedding = WeightMatrix(
-      type: embedding.type, data: file.data(of: embedding).baseAddress!, rows: c.vocabularySize, cols: c.hiddenSize)
+      type: embedding.type, kernelType: Int32(embedding.type.rawValue), data: file.data(of: embedding).baseAddress!,
+      rows: c.vocabularySize, cols: c.hiddenSize)
     for i in 0..<c.layerCount {
       let p = "blk.\(i)."
       layers.append(Layer(
@@ -136,6 +142,12 @@ public final class ModelWeights: @unchecked Sendable {
       return p
     }
 
+    func deallocate(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
+      owned.removeAll { $0 == p }
+      ownedBytes -= bytes
+      alignedFree(p)
+    }
+
     /// A vector in F32 (norm weights and biases): in place when stored as F32, else decoded.
     func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
       let t = try tensor(name, shape: [count])
@@ -147,39 +159,60 @@ public final class ModelWeights: @unchecked Sendable {
     }
 
     /// A matrix the kernels can multiply by: in place when its type is a kernel type (and F32 is
-    /// not forced), else converted row by row (to Q8_0, or to F32 for reference precision).
+    /// not forced), else converted row by row (to Q8_0, or to F32 for reference precision); then
+    /// repacked into the kernels' interleaved layout when that pays, in memory of the same size,
+    /// the mapping's pages of the tensor being released so the file is not held twice.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
       let t = try tensor(name, shape: [cols, rows])
-      let data = file.data(of: t).baseAddress!
+      var data = file.data(of: t).baseAddress!
+      var type = t.type
+      var converted: UnsafeMutableRawPointer?
       let target: GGMLType
       switch precision {
       case .f32: target = .f32
       case .native: target = ModelWeights.kernelTypes.contains(t.type) ? t.type : .q8_0
       }
-      if target == t.type { return WeightMatrix(type: t.type, data: data, rows: rows, cols: cols) }
-      guard target == .f32 || cols % 32 == 0 else {
-        throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name + " with rows not a multiple of 32")
+      if target != t.type {
+        guard target == .f32 || cols % 32 == 0 else {
+          throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name + " with rows not a multiple of 32")
+        }
+        let outRowBytes = target.byteCount(elements: cols)!
+        let out = allocate(rows * outRowBytes)
+        let inRowBytes = t.type.byteCount(elements: cols)!
+        let inType = Int32(t.type.rawValue)
+        if target == .f32 {
+          ssa_dequantize_rows(inType, data, inRowBytes, out.assumingMemoryBound(to: Float.self), Int64(rows), Int64(cols))
+        } else {
+          // Through F32 in blocks of rows, so the temporary stays small.
+          let block = max(1, (1 << 20) / cols)
+          let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
+          defer { buffer.deallocate() }
+          var r = 0
+          while r < rows {
+            let n = min(block, rows - r)
+            ssa_dequantize_rows(inType, data + r * inRowBytes, inRowBytes, buffer, Int64(n), Int64(cols))
+            ssa_quantize_rows(Int32(target.rawValue), buffer, out + r * outRowBytes, Int64(n), Int64(cols), 0)
+            r += n
+          }
+        }
+        file.release(t)
+        data = UnsafeRawPointer(out)
+        type = target
+        converted = out
       }
-      let outRowBytes = target.byteCount(elements: cols)!
-      let out = allocate(rows * outRowBytes)
-      let inRowBytes = t.type.byteCount(elements: cols)!
-      let inType = Int32(t.type.rawValue)
-      if target == .f32 {
-        ssa_dequantize_rows(inType, data, inRowBytes, out.assumingMemoryBound(to: Float.self), Int64(rows), Int64(cols))
-      } else {
-        // Through F32 in blocks of rows, so the temporary stays small.
-        let block = max(1, (1 << 20) / cols)
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
-        defer { buffer.deallocate() }
-        var r = 0
-        while r < rows {
-          let n = min(block, rows - r)
-          ssa_dequantize_rows(inType, data + r * inRowBytes, inRowBytes, buffer, Int64(n), Int64(cols))
-          ssa_quantize_rows(Int32(target.rawValue), buffer, out + r * outRowBytes, Int64(n), Int64(cols), 0)
-          r += n
+      var kernelType = Int32(type.rawValue)
+      if precision == .native {
+        let repacked = ssa_repack_type(kernelType, Int64(rows), Int64(cols))
+        if repacked != kernelType {
+          let bytes = rows * type.byteCount(elements: cols)!
+          let out = allocate(bytes)
+          ssa_repack(kernelType, data, Int64(rows), Int64(cols), out)
+          if let converted { deallocate(converted, bytes) } else { file.release(t) }
+          data = UnsafeRawPointer(out)
+          kernelType = repacked
         }
       }
-      return WeightMatrix(type: target, data: UnsafeRawPointer(out), rows: rows, cols: cols)
+      return WeightMatrix(type: type, kernelType: kernelType, data: data, rows: rows, cols: cols)
     }
   }
 }

@@ -48,7 +48,7 @@ final class RunState {
     var scratch = 0
     let matrices = [weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
     for m in matrices {
-      scratch = max(scratch, ssa_matmul_scratch_size(Int32(m.type.rawValue), Int64(m.cols), Int64(maxTokens)))
+      scratch = max(scratch, ssa_matmul_scratch_size(m.kernelType, Int64(m.cols), Int64(maxTokens)))
     }
     matmulScratch = buffer(scratch)
     attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens)))

@@ -150,7 +150,7 @@ public final class Session: @unchecked Sendable {
   @inline(__always)
   private func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, _ ldx: Int, _ n: Int,
                       _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
-    ssa_matmul(Int32(w.type.rawValue), w.data, Int64(w.rows), Int64(w.cols), x, Int64(ldx), Int64(n), y,
+    ssa_matmul(w.kernelType, w.data, Int64(w.rows), Int64(w.cols), x, Int64(ldx), Int64(n), y,
                Int64(ldy), state.matmulScratch)
   }
 }
