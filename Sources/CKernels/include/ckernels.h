@@ -141,6 +141,10 @@ void ssa_dequantize_rows(int type, const void *src, size_t src_row_bytes, float 
 void ssa_fp16_to_fp32_rows(const uint16_t *src, float *dst, int64_t n);
 void ssa_bf16_to_fp32_rows(const uint16_t *src, float *dst, int64_t n);
 
+// ---- memory ----------------------------------------------------------------------------------------
+// Large allocations from their own mappings, returned to the system when freed (glibc; no-op elsewhere).
+void ssa_limit_heap_growth(void);
+
 // ---- SHA-256, to verify downloads ------------------------------------------------------------------
 typedef struct {
   uint32_t state[8];

@@ -66,8 +66,9 @@ public struct EvalSummary: Equatable, Sendable {
     }
     if let model {
       let seconds = max(model.seconds, 1e-9)
-      lines.append(String(format: "model: %.1f prompt tokens/s, %.1f generated tokens/s; %d unanimous sets skipped with --skip-unanimous",
-                          Double(model.promptTokens) / seconds, Double(model.generatedTokens) / seconds, unanimous))
+      // Prompt and generated tokens share the model's time; their sum over it is the throughput.
+      lines.append(String(format: "model: %.1f tokens/s (prompt + generated over %.1f s of model time); %d unanimous sets skipped with --skip-unanimous",
+                          Double(model.promptTokens + model.generatedTokens) / seconds, model.seconds, unanimous))
     }
     lines.append(String(format: "wall time %.1f s, %.2f records/s", wallSeconds,
                         Double(records) / max(wallSeconds, 1e-9)))

@@ -27,10 +27,20 @@ public enum WeightPrecision: String, Sendable, CaseIterable {
 public final class ModelWeights: @unchecked Sendable {
   public struct Layer: @unchecked Sendable {
     public let attnNorm: UnsafePointer<Float>      // [hidden]
-    public let wq, wk, wv, wo: WeightMatrix         // [qDim x hidden], [kvDim x hidden] x2, [hidden x qDim]
-    public let bq, bk, bv: UnsafePointer<Float>    // [qDim], [kvDim], [kvDim]
+    public let qkv: Projection                      // [(qDim + 2 kvDim) x hidden]: Q, K, V rows
+    public let qkvBias: UnsafePointer<Float>       // [qDim + 2 kvDim]
+    public let wo: WeightMatrix                     // [hidden x qDim]
     public let ffnNorm: UnsafePointer<Float>       // [hidden]
-    public let gate, up, down: WeightMatrix         // [ffn x hidden] x2, [hidden x ffn]
+    public let gateUp: Projection                   // [2 ffn x hidden]: gate rows, then up rows
+    public let down: WeightMatrix                   // [hidden x ffn]
+  }
+
+  /// Matrices that read the same input, stacked by rows: one matmul when they could be fused into
+  /// one buffer at load (same type), else one per part writing side by side into the same output.
+  public struct Projection: @unchecked Sendable {
+    public let parts: [WeightMatrix]
+    public var rows: Int { parts.reduce(0) { $0 + $1.rows } }
+    public var isFused: Bool { parts.count == 1 }
   }
 
   public let file: GGUFFile
@@ -58,6 +68,9 @@ public final class ModelWeights: @unchecked Sendable {
     var layers: [Layer] = []
     // `self` is not fully initialised yet, so conversions go through a local loader that owns the
     // allocations until they are handed over below.
+    // Weight buffers are large and freed while loading (conversions, fusions): serve each from its
+    // own mapping so freed memory goes back to the system instead of lingering in the heap.
+    ssa_limit_heap_growth()
     let loader = Loader(file: file, precision: precision)
     let embedding = try loader.tensor("token_embd.weight", shape: [c.hiddenSize, c.vocabularySize])
     guard ssa_can_dequantize(Int32(embedding.type.rawValue)) != 0 else {
@@ -72,16 +85,16 @@ public final class ModelWeights: @unchecked Sendable {
       let p = "blk.\(i)."
       layers.append(Layer(
         attnNorm: try loader.vector(p + "attn_norm.weight", c.hiddenSize),
-        wq: try loader.matrix(p + "attn_q.weight", rows: c.qDim, cols: c.hiddenSize),
-        wk: try loader.matrix(p + "attn_k.weight", rows: c.kvDim, cols: c.hiddenSize),
-        wv: try loader.matrix(p + "attn_v.weight", rows: c.kvDim, cols: c.hiddenSize),
+        qkv: try loader.projection(
+          [(p + "attn_q.weight", c.qDim), (p + "attn_k.weight", c.kvDim), (p + "attn_v.weight", c.kvDim)],
+          cols: c.hiddenSize),
+        qkvBias: try loader.vectors(
+          [(p + "attn_q.bias", c.qDim), (p + "attn_k.bias", c.kvDim), (p + "attn_v.bias", c.kvDim)]),
         wo: try loader.matrix(p + "attn_output.weight", rows: c.hiddenSize, cols: c.qDim),
-        bq: try loader.vector(p + "attn_q.bias", c.qDim),
-        bk: try loader.vector(p + "attn_k.bias", c.kvDim),
-        bv: try loader.vector(p + "attn_v.bias", c.kvDim),
         ffnNorm: try loader.vector(p + "ffn_norm.weight", c.hiddenSize),
-        gate: try loader.matrix(p + "ffn_gate.weight", rows: c.intermediateSize, cols: c.hiddenSize),
-        up: try loader.matrix(p + "ffn_up.weight", rows: c.intermediateSize, cols: c.hiddenSize),
+        gateUp: try loader.projection(
+          [(p + "ffn_gate.weight", c.intermediateSize), (p + "ffn_up.weight", c.intermediateSize)],
+          cols: c.hiddenSize),
         down: try loader.matrix(p + "ffn_down.weight", rows: c.hiddenSize, cols: c.intermediateSize)))
     }
     self.layers = layers
@@ -158,11 +171,61 @@ public final class ModelWeights: @unchecked Sendable {
       return UnsafePointer(out)
     }
 
-    /// A matrix the kernels can multiply by: in place when its type is a kernel type (and F32 is
-    /// not forced), else converted row by row (to Q8_0, or to F32 for reference precision); then
-    /// repacked into the kernels' interleaved layout when that pays, in memory of the same size,
-    /// the mapping's pages of the tensor being released so the file is not held twice.
+    /// Several vectors concatenated into one owned F32 buffer (the Q, K and V biases).
+    func vectors(_ parts: [(name: String, count: Int)]) throws -> UnsafePointer<Float> {
+      let total = parts.reduce(0) { $0 + $1.count }
+      let out = allocate(total * 4).assumingMemoryBound(to: Float.self)
+      var offset = 0
+      for part in parts {
+        let v = try vector(part.name, part.count)
+        (out + offset).update(from: v, count: part.count)
+        offset += part.count
+      }
+      return UnsafePointer(out)
+    }
+
+    /// Matrices with the same input, fused into one (rows stacked, then repacked) when their types
+    /// agree after conversion, so a layer runs one matmul for Q, K and V and one for gate and up.
+    func projection(_ parts: [(name: String, rows: Int)], cols: Int) throws -> Projection {
+      let plain = try parts.map { try plainMatrix($0.name, rows: $0.rows, cols: cols) }
+      guard precision == .native, Set(plain.map(\.matrix.type)).count == 1 else {
+        return Projection(parts: plain.map { repacked($0.matrix, source: $0.source, converted: $0.converted) })
+      }
+      let type = plain[0].matrix.type
+      let rows = plain.reduce(0) { $0 + $1.matrix.rows }
+      let rowBytes = type.byteCount(elements: cols)!
+      let plainType = Int32(type.rawValue)
+      let target = ssa_repack_type(plainType, Int64(rows), Int64(cols))
+      // The repacked layout is row-group-major (8 rows a group), so repacking each part into its slice
+      // of the output equals repacking the stacked matrix, with no stacked copy in between.
+      let partwise = target != plainType
+        && plain.allSatisfy { ssa_repack_type(plainType, Int64($0.matrix.rows), Int64(cols)) == target }
+      let fused = allocate(rows * rowBytes)
+      var offset = 0
+      for part in plain {
+        let bytes = part.matrix.rows * rowBytes
+        if partwise {
+          ssa_repack(plainType, part.matrix.data, Int64(part.matrix.rows), Int64(cols), fused + offset)
+        } else {
+          (fused + offset).copyMemory(from: part.matrix.data, byteCount: bytes)
+        }
+        if let converted = part.converted { deallocate(converted, bytes) } else { file.release(part.source) }
+        offset += bytes
+      }
+      return Projection(parts: [WeightMatrix(
+        type: type, kernelType: partwise ? target : plainType, data: fused, rows: rows, cols: cols)])
+    }
+
+    /// A matrix the kernels can multiply by (see `plainMatrix`), repacked when that pays.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+      let plain = try plainMatrix(name, rows: rows, cols: cols)
+      return repacked(plain.matrix, source: plain.source, converted: plain.converted)
+    }
+
+    /// A matrix in a type the kernels multiply by: in place from the mapping when the stored type is
+    /// one (and F32 is not forced), else converted row by row to Q8_0 (or F32 for reference precision).
+    func plainMatrix(_ name: String, rows: Int, cols: Int) throws
+      -> (matrix: WeightMatrix, source: GGUFTensor, converted: UnsafeMutableRawPointer?) {
       let t = try tensor(name, shape: [cols, rows])
       var data = file.data(of: t).baseAddress!
       var type = t.type
@@ -200,19 +263,20 @@ public final class ModelWeights: @unchecked Sendable {
         type = target
         converted = out
       }
-      var kernelType = Int32(type.rawValue)
-      if precision == .native {
-        let repacked = ssa_repack_type(kernelType, Int64(rows), Int64(cols))
-        if repacked != kernelType {
-          let bytes = rows * type.byteCount(elements: cols)!
-          let out = allocate(bytes)
-          ssa_repack(kernelType, data, Int64(rows), Int64(cols), out)
-          if let converted { deallocate(converted, bytes) } else { file.release(t) }
-          data = UnsafeRawPointer(out)
-          kernelType = repacked
-        }
-      }
-      return WeightMatrix(type: type, kernelType: kernelType, data: data, rows: rows, cols: cols)
+      return (WeightMatrix(type: type, kernelType: Int32(type.rawValue), data: data, rows: rows, cols: cols), t, converted)
+    }
+
+    /// `m` in the kernels' interleaved layout when that pays (native precision), in memory of the same
+    /// size; the plain copy is freed, or its pages in the mapping released, so weights are held once.
+    func repacked(_ m: WeightMatrix, source: GGUFTensor?, converted: UnsafeMutableRawPointer?) -> WeightMatrix {
+      guard precision == .native else { return m }
+      let target = ssa_repack_type(m.kernelType, Int64(m.rows), Int64(m.cols))
+      guard target != m.kernelType else { return m }
+      let bytes = m.rows * m.rowBytes
+      let out = allocate(bytes)
+      ssa_repack(m.kernelType, m.data, Int64(m.rows), Int64(m.cols), out)
+      if let converted { deallocate(converted, bytes) } else if let source { file.release(source) }
+      return WeightMatrix(type: m.type, kernelType: target, data: out, rows: m.rows, cols: m.cols)
     }
   }
 }

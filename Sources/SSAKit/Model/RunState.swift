@@ -6,12 +6,9 @@ final class RunState {
   let maxTokens: Int
   let x: UnsafeMutablePointer<Float>       // [maxTokens x hidden] residual stream
   let xb: UnsafeMutablePointer<Float>      // [maxTokens x hidden] normed input / projection output
-  let q: UnsafeMutablePointer<Float>       // [maxTokens x qDim]
-  let k: UnsafeMutablePointer<Float>       // [maxTokens x kvDim]
-  let v: UnsafeMutablePointer<Float>       // [maxTokens x kvDim]
+  let qkv: UnsafeMutablePointer<Float>     // [maxTokens x (qDim + 2 kvDim)]: Q, K, V of each token
   let att: UnsafeMutablePointer<Float>     // [maxTokens x qDim] attention output
-  let gate: UnsafeMutablePointer<Float>    // [maxTokens x ffn]
-  let up: UnsafeMutablePointer<Float>      // [maxTokens x ffn]
+  let gateUp: UnsafeMutablePointer<Float>  // [maxTokens x 2 ffn]: gate, then up, of each token
   let cosSin: UnsafeMutablePointer<Float>  // [maxTokens x headDim] RoPE cosines, then sines
   let logits: UnsafeMutablePointer<Float>  // [logitRows x vocab]
   let logitRows: Int
@@ -37,16 +34,13 @@ final class RunState {
     }
     x = floats(maxTokens * c.hiddenSize)
     xb = floats(maxTokens * c.hiddenSize)
-    q = floats(maxTokens * c.qDim)
-    k = floats(maxTokens * c.kvDim)
-    v = floats(maxTokens * c.kvDim)
+    qkv = floats(maxTokens * (c.qDim + 2 * c.kvDim))
     att = floats(maxTokens * c.qDim)
-    gate = floats(maxTokens * c.intermediateSize)
-    up = floats(maxTokens * c.intermediateSize)
+    gateUp = floats(maxTokens * 2 * c.intermediateSize)
     cosSin = floats(maxTokens * c.headDim)
     logits = floats(logitRows * c.vocabularySize)
     var scratch = 0
-    let matrices = [weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.gate, $0.up, $0.down] }
+    let matrices = [weights.output] + weights.layers.flatMap { $0.qkv.parts + $0.gateUp.parts + [$0.wo, $0.down] }
     for m in matrices {
       scratch = max(scratch, ssa_matmul_scratch_size(m.kernelType, Int64(m.cols), Int64(maxTokens)))
     }

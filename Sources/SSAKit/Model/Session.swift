@@ -104,34 +104,35 @@ public final class Session: @unchecked Sendable {
     model.fillRope(s.cosSin, start: pos0, count: n)
     let scale = 1 / Float(c.headDim).squareRoot()
 
+    let qkvDim = c.qDim + 2 * c.kvDim
+    let q = s.qkv, k = s.qkv + c.qDim, v = s.qkv + c.qDim + c.kvDim
+    let ffn = c.intermediateSize
+    let kvType = Int32(cache.type.rawValue)
     for (l, layer) in w.layers.enumerated() {
       // attention: norm, q/k/v projections with bias, RoPE, cache write, attention, output projection
       ssa_rmsnorm(s.xb, s.x, layer.attnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
-      matmul(layer.wq, s.xb, hidden, n, s.q, c.qDim)
-      matmul(layer.wk, s.xb, hidden, n, s.k, c.kvDim)
-      matmul(layer.wv, s.xb, hidden, n, s.v, c.kvDim)
-      ssa_add_bias(s.q, Int64(c.qDim), layer.bq, Int64(c.qDim), Int64(n))
-      ssa_add_bias(s.k, Int64(c.kvDim), layer.bk, Int64(c.kvDim), Int64(n))
-      ssa_add_bias(s.v, Int64(c.kvDim), layer.bv, Int64(c.kvDim), Int64(n))
-      ssa_rope_neox(s.q, Int64(c.qDim), Int64(n), Int32(c.headCount), Int32(c.headDim), s.cosSin)
-      ssa_rope_neox(s.k, Int64(c.kvDim), Int64(n), Int32(c.kvHeadCount), Int32(c.headDim), s.cosSin)
-      let kvType = Int32(cache.type.rawValue)
+      project(layer.qkv, s.xb, hidden, n, s.qkv, qkvDim)
+      ssa_add_bias(s.qkv, Int64(qkvDim), layer.qkvBias, Int64(qkvDim), Int64(n))
+      ssa_rope_neox(q, Int64(qkvDim), Int64(n), Int32(c.headCount), Int32(c.headDim), s.cosSin)
+      ssa_rope_neox(k, Int64(qkvDim), Int64(n), Int32(c.kvHeadCount), Int32(c.headDim), s.cosSin)
       ssa_kv_store(kvType, cache.keys(l), Int64(cache.capacity), Int32(c.kvHeadCount), Int32(c.headDim),
-                   s.k, Int64(c.kvDim), Int64(pos0), Int64(n))
+                   k, Int64(qkvDim), Int64(pos0), Int64(n))
       ssa_kv_store(kvType, cache.values(l), Int64(cache.capacity), Int32(c.kvHeadCount), Int32(c.headDim),
-                   s.v, Int64(c.kvDim), Int64(pos0), Int64(n))
+                   v, Int64(qkvDim), Int64(pos0), Int64(n))
       ssa_attention(kvType, cache.keys(l), cache.values(l), Int64(cache.capacity), Int32(c.headCount),
-                    Int32(c.kvHeadCount), Int32(c.headDim), scale, s.q, Int64(c.qDim), Int64(pos0), Int64(n),
+                    Int32(c.kvHeadCount), Int32(c.headDim), scale, q, Int64(qkvDim), Int64(pos0), Int64(n),
                     s.att, Int64(c.qDim), s.attentionScratch)
       matmul(layer.wo, s.att, c.qDim, n, s.xb, hidden)
       ssa_add(s.x, s.xb, Int64(n * hidden))
 
       // MLP: norm, down(silu(gate(x)) * up(x)), residual
       ssa_rmsnorm(s.xb, s.x, layer.ffnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
-      matmul(layer.gate, s.xb, hidden, n, s.gate, c.intermediateSize)
-      matmul(layer.up, s.xb, hidden, n, s.up, c.intermediateSize)
-      ssa_swiglu(s.gate, s.up, Int64(n * c.intermediateSize))
-      matmul(layer.down, s.gate, c.intermediateSize, n, s.xb, hidden)
+      project(layer.gateUp, s.xb, hidden, n, s.gateUp, 2 * ffn)
+      for t in 0..<n {
+        let row = s.gateUp + t * 2 * ffn
+        ssa_swiglu(row, row + ffn, Int64(ffn))
+      }
+      matmul(layer.down, s.gateUp, 2 * ffn, n, s.xb, hidden)
       ssa_add(s.x, s.xb, Int64(n * hidden))
     }
     cache.length = pos0 + n
@@ -145,6 +146,17 @@ public final class Session: @unchecked Sendable {
     ssa_rmsnorm(s.xb, s.x + rows.lowerBound * hidden, model.weights.outputNorm, Int64(hidden),
                 Int64(rows.count), c.rmsEpsilon)
     matmul(model.weights.output, s.xb, hidden, rows.count, s.logits, c.vocabularySize)
+  }
+
+  /// y[:, part rows] = part(x) for each part of a projection, side by side in rows of `ldy`.
+  @inline(__always)
+  private func project(_ p: ModelWeights.Projection, _ x: UnsafePointer<Float>, _ ldx: Int, _ n: Int,
+                       _ y: UnsafeMutablePointer<Float>, _ ldy: Int) {
+    var offset = 0
+    for part in p.parts {
+      matmul(part, x, ldx, n, y + offset, ldy)
+      offset += part.rows
+    }
   }
 
   @inline(__always)

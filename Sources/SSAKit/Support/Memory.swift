@@ -15,3 +15,4 @@ func alignedAllocate(_ bytes: Int) -> UnsafeMutableRawPointer {
 }
 
 func alignedFree(_ p: UnsafeMutableRawPointer) { free(p) }
+
