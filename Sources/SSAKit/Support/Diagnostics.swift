@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,12 +15,19 @@ public enum Diagnostics {
     writeStderr(message + "\n")
   }
 
-  /// A progress line that overwrites itself on a terminal and prints whole lines otherwise.
+  nonisolated(unsafe) private static var lastLoggedProgress: UInt64 = 0
+
+  /// A progress line that overwrites itself on a terminal; into a log (not a terminal), a whole line at
+  /// most every 30 seconds, and the final one.
   public static func progress(_ message: String, final: Bool = false) {
     guard !quiet else { return }
     if isatty(2) != 0 {
       writeStderr("\r\u{1B}[K" + message + (final ? "\n" : ""))
-    } else if final {
+      return
+    }
+    let now = DispatchTime.now().uptimeNanoseconds
+    if final || now - lastLoggedProgress >= 30_000_000_000 {
+      lastLoggedProgress = now
       writeStderr(message + "\n")
     }
   }
