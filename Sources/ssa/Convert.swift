@@ -20,7 +20,10 @@ struct Convert: ParsableCommand {
   @Option(name: .customLong("type"), help: "Type of the weight matrices: f32, f16, bf16, q8_0, q4_0.")
   var outputType = "q8_0"
 
-  @Option(help: "Type of the token embedding and output head (default: q8_0 in q4_0 files, else --type).")
+  @Option(help: "Type of the output head, or of a tied embedding (default: q8_0 in q4_0 files, else --type).")
+  var headType: String?
+
+  @Option(help: "Type of an untied token embedding (default: --type).")
   var embeddingType: String?
 
   @Option(help: "Prompt format to record: ssa, chat or answer (default: inferred from the model's name).")
@@ -38,8 +41,10 @@ struct Convert: ParsableCommand {
     guard Self.types[outputType.lowercased()] != nil else {
       throw ValidationError("--type must be one of f32, f16, bf16, q8_0, q4_0 (got \(outputType))")
     }
-    if let e = embeddingType, Self.types[e.lowercased()] == nil {
-      throw ValidationError("--embedding-type must be one of f32, f16, bf16, q8_0, q4_0 (got \(e))")
+    for (flag, value) in [("--embedding-type", embeddingType), ("--head-type", headType)] {
+      if let value, Self.types[value.lowercased()] == nil {
+        throw ValidationError("\(flag) must be one of f32, f16, bf16, q8_0, q4_0 (got \(value))")
+      }
     }
     if let f = promptFormat, !ConvertOptions.promptFormats.contains(f) {
       throw ValidationError("--prompt-format must be ssa, chat or answer (got \(f))")
@@ -50,6 +55,7 @@ struct Convert: ParsableCommand {
     var options = ConvertOptions()
     options.outputType = Self.types[outputType.lowercased()]!
     options.embeddingType = embeddingType.map { Self.types[$0.lowercased()]! }
+    options.headType = headType.map { Self.types[$0.lowercased()]! }
     options.promptFormat = promptFormat
     options.q4ScaleSearch = !q4RoundToNearest
     options.name = name

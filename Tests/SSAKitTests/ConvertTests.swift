@@ -7,10 +7,12 @@ import XCTest
 final class ConvertTests: XCTestCase {
   let tiny = TestSupport.fixture("tiny-qwen2")
 
-  func convert(_ input: String, _ type: GGMLType, embedding: GGMLType? = nil, format: String? = nil) throws -> GGUFFile {
+  func convert(_ input: String, _ type: GGMLType, embedding: GGMLType? = nil, head: GGMLType? = nil,
+               format: String? = nil) throws -> GGUFFile {
     var options = ConvertOptions()
     options.outputType = type
     options.embeddingType = embedding
+    options.headType = head
     options.promptFormat = format
     let out = TestSupport.temporaryDirectory() + "/out-\(type.name).gguf"
     try Converter(input: input, options: options).write(to: out)
@@ -27,8 +29,8 @@ final class ConvertTests: XCTestCase {
           let expected: GGMLType
           if t.shape.count == 1 {
             expected = .f32
-          } else if type == .q4_0 && (t.name == "token_embd.weight" || t.name == "output.weight") {
-            expected = .q8_0
+          } else if type == .q4_0 && (t.name == "output.weight" || (variant == "tied" && t.name == "token_embd.weight")) {
+            expected = .q8_0  // the head, as llama-quantize keeps it
           } else {
             expected = type
           }
@@ -106,10 +108,15 @@ final class ConvertTests: XCTestCase {
     XCTAssertEqual(try GGUFFile(path: out)["ssa.prompt_format"]?.string, "answer")
   }
 
-  func testQ4EmbeddingChoice() throws {
-    let low = try convert("\(tiny)/untied", .q4_0, embedding: .q4_0)
+  func testQ4HeadAndEmbeddingChoice() throws {
+    let low = try convert("\(tiny)/untied", .q4_0, head: .q4_0)
     XCTAssertEqual(low.tensor(named: "token_embd.weight")?.type, .q4_0)
     XCTAssertEqual(low.tensor(named: "output.weight")?.type, .q4_0)
+    let high = try convert("\(tiny)/untied", .q4_0, embedding: .q8_0)
+    XCTAssertEqual(high.tensor(named: "token_embd.weight")?.type, .q8_0)
+    XCTAssertEqual(high.tensor(named: "output.weight")?.type, .q8_0)
+    let tied = try convert("\(tiny)/tied", .q4_0, embedding: .f16)
+    XCTAssertEqual(tied.tensor(named: "token_embd.weight")?.type, .q8_0, "a tied embedding is the head")
   }
 
   /// What llama.cpp's `gguf` package reads from the file equals what our reader reads.

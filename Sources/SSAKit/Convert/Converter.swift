@@ -5,8 +5,12 @@ import Foundation
 public struct ConvertOptions: Sendable {
   /// Type of the weight matrices: F32, F16, BF16, Q8_0 or Q4_0. Norms and biases always stay F32.
   public var outputType: GGMLType = .q8_0
-  /// Type of the token embedding and the output head; nil picks the default: the output type, except
-  /// Q8_0 in a Q4_0 file (they are the most sensitive matrices; llama.cpp uses Q6_K for the head).
+  /// Type of the output head (`output.weight`, or the token embedding of a tied model, which serves
+  /// as the head); nil: the output type, except Q8_0 in a Q4_0 file, as llama-quantize does (the head
+  /// is the matrix most sensitive to quantization).
+  public var headType: GGMLType?
+  /// Type of an untied token embedding (only rows are looked up, so its error matters less); nil: the
+  /// output type, as llama-quantize does.
   public var embeddingType: GGMLType?
   /// The prompt format recorded as `ssa.prompt_format` (ssa, chat, answer); nil infers it.
   public var promptFormat: String?
@@ -63,8 +67,8 @@ public final class Converter {
     guard ConvertOptions.outputTypes.contains(options.outputType) else {
       throw ConvertError.unsupportedOutputType(options.outputType.name)
     }
-    if let e = options.embeddingType, !ConvertOptions.outputTypes.contains(e) {
-      throw ConvertError.unsupportedOutputType(e.name)
+    for t in [options.embeddingType, options.headType].compactMap({ $0 }) where !ConvertOptions.outputTypes.contains(t) {
+      throw ConvertError.unsupportedOutputType(t.name)
     }
     if let f = options.promptFormat, !ConvertOptions.promptFormats.contains(f) {
       throw ConvertError.badPromptFormat(f)
@@ -91,10 +95,17 @@ public final class Converter {
 
   // MARK: - Planning
 
+  /// Whether the token embedding is also the output head (no `output.weight`).
+  private var tiedHead = false
+
   private func weightType(for name: String, rows: Int, cols: Int) -> GGMLType {
-    let isEmbedding = name == "token_embd.weight" || name == "output.weight"
+    let isHead = name == "output.weight" || (tiedHead && name == "token_embd.weight")
     var type = options.outputType
-    if isEmbedding { type = options.embeddingType ?? (type == .q4_0 ? .q8_0 : type) }
+    if isHead {
+      type = options.headType ?? (type == .q4_0 ? .q8_0 : type)
+    } else if name == "token_embd.weight" {
+      type = options.embeddingType ?? type
+    }
     // Quantized rows need whole 32-blocks; a matrix that has none stays at F16.
     if (type == .q8_0 || type == .q4_0) && cols % 32 != 0 { type = .f16 }
     return type
@@ -117,6 +128,7 @@ public final class Converter {
       plan.append(Planned(name: ggufName, shape: [n], type: .f32, source: try source(hfName, [n])))
     }
     let q = c.headCount * c.headDim, kv = c.kvHeadCount * c.headDim
+    tiedHead = c.tieWordEmbeddings
     try matrix("token_embd.weight", "model.embed_tokens.weight", rows: c.vocabularySize, cols: c.hiddenSize)
     for i in 0..<c.layerCount {
       let hf = "model.layers.\(i).", g = "blk.\(i)."
@@ -187,6 +199,7 @@ public final class Converter {
     guard gguf.architecture == "qwen2" else {
       throw CheckpointError.unknownArchitecture(gguf.architecture ?? "(no general.architecture)")
     }
+    tiedHead = gguf.tensor(named: "output.weight") == nil
     for t in gguf.tensors {
       guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
         throw ConvertError.unsupportedTensorType(tensor: t.name, type: t.type.name)
