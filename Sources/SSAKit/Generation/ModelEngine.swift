@@ -48,7 +48,10 @@ public final class ModelEngine: AggregationEngine {
     guard settings.maxTokens > 0 else {
       return Completion(text: "", promptTokens: ids.count, generatedTokens: 0, stopReason: .maxTokens)
     }
-    let result = try generator.generate(prompt: ids, session: s, settings: decode)
+    // Ctrl-C stops a long generation at the next token; the request then fails (its record says so)
+    // and the run ends with every finished record written.
+    let result = try generator.generate(prompt: ids, session: s, settings: decode) { _ in !SignalHandling.interrupted }
+    if result.stopReason == .cancelled { throw GenerationInterrupted() }
     let reason: Completion.StopReason
     switch result.stopReason {
     case .stopString: reason = .stopSequence
@@ -86,4 +89,9 @@ public final class ModelEngine: AggregationEngine {
     s.rewind(to: promptEnd)
     return scores
   }
+}
+
+/// A generation stopped by SIGINT before it finished.
+public struct GenerationInterrupted: Error, CustomStringConvertible {
+  public var description: String { "interrupted before the answer was complete" }
 }
