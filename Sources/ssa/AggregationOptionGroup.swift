@@ -41,8 +41,9 @@ struct AggregationOptionGroup: ParsableArguments {
   @Option(help: "When the model writes no answer: 'none' (answer null) or 'majority' (answer the majority, source 'fallback').")
   var fallback: FallbackPolicy = .none
 
+  // On by default: on the dev data it answered the same (55.7% either way) in 10% less time (README).
   @Flag(inversion: .prefixedNo, help: "When every sample's answer agrees, answer it without running the model (source 'unanimous').")
-  var skipUnanimous = false
+  var skipUnanimous = true
 
   @Flag(help: "Shorten the middle of the samples when the prompt does not fit the context, instead of an error record.")
   var truncate = false
