@@ -262,6 +262,15 @@ void ssa_dequantize_row(int type, const void *src, float *dst, int64_t n) {
 }
 
 // ggml's quantize_row_q8_0_ref: d = amax/127, q = roundf(x/d) (half away from zero).
+// roundf (halves away from zero) without the library call, so the loop above vectorizes: |v| is
+// truncated, and the exact remainder decides. Values here are within +-127.
+static inline float round_half_away(float v) {
+  const float a = fabsf(v);
+  const float t = (float)(int32_t)a;
+  const float r = t + (a - t >= 0.5f ? 1.0f : 0.0f);
+  return v < 0 ? -r : r;
+}
+
 void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n) {
   block_q8_0 *y = dst;
   for (int64_t i = 0; i < n / QK; i++, x += QK) {
@@ -270,7 +279,7 @@ void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n) {
     const float d = amax / ((1 << 7) - 1);
     const float id = d ? 1.0f / d : 0.0f;
     y[i].d = ssa_fp32_to_fp16(d);
-    for (int j = 0; j < QK; j++) y[i].qs[j] = (int8_t)roundf(x[j] * id);
+    for (int j = 0; j < QK; j++) y[i].qs[j] = (int8_t)round_half_away(x[j] * id);
   }
 }
 
