@@ -150,7 +150,7 @@ def main(argv):
             q = ratio(mb(ss), mb(ll))
             met = "" if ss is None or limit is None else ("yes" if ss["peak_rss_bytes"] <= limit else "no")
             goal = "file + KV + 64 MiB" + ("" if limit is None else f" = {limit / 1e6:.0f}")
-            print(f"| | {shape}, peak RSS (MB) | {fmt(mb(ll), 0)} | {fmt(mb(ss), 0)} | "
+            print(f"|  | {shape}, peak RSS (MB) | {fmt(mb(ll), 0)} | {fmt(mb(ss), 0)} | "
                   f"{fmt(q, 2)}{'x' if q else ''} | {goal} | {met} |")
         if model in ppl:
             ll, ss = ppl[model].get("llama.cpp"), ppl[model].get("ssa")
@@ -161,6 +161,19 @@ def main(argv):
             diff = "—" if q is None else f"{(q - 1) * 100:+.3f}%"
             print(f"| {label} | perplexity, ctx {any_r['n_ctx']} | {cell(ll)} | {cell(ss)} | {diff} "
                   f"| equal within noise | |")
+    base = next((m for m in models if m in ppl and ("f16" in m.lower() or "f32" in m.lower())), None)
+    if base:
+        notes = []
+        for model in models:
+            if model == base or model not in ppl:
+                continue
+            for tool, r in sorted(ppl[model].items()):
+                ref = ppl[base].get(tool)
+                if ref:
+                    notes.append(f"{model} {tool} {(r['ppl'] / ref['ppl'] - 1) * 100:+.3f}%")
+        if notes:
+            print()
+            print(f"perplexity vs {base}, same tool (goal for Q8_0: within +0.05%): " + "; ".join(notes))
     print()
     print(f"threads: {', '.join(map(str, sorted(threads))) or '?'}; "
           + "; ".join(f"{k}: {v}" for k, v in info.items() if v))
