@@ -11,7 +11,10 @@ struct Generate: ParsableCommand {
   @OptionGroup var modelOption: ModelOption
 
   @Option(help: "The prompt text.")
-  var prompt: String
+  var prompt: String?
+
+  @Option(help: "Read the prompt from this file instead (UTF-8, used as is).")
+  var promptFile: String?
 
   @Option(help: "Maximum number of new tokens.")
   var maxTokens = 256
@@ -24,8 +27,11 @@ struct Generate: ParsableCommand {
   @Option(help: "Stop after this string (repeatable), e.g. </answer>.")
   var stop: [String] = []
 
-  @Option(name: .short, help: "Threads (default: all cores).")
+  @Option(name: [.short, .long], help: "Threads (default: all cores).")
   var threads: Int?
+
+  @Flag(help: "Do not stop at the end-of-text tokens: generate exactly --max-tokens (benchmarks).")
+  var ignoreEos = false
 
   @Option(help: "Weights: native (kernel types used in place, others requantized to Q8_0) or f32.")
   var weights = "native"
@@ -34,6 +40,9 @@ struct Generate: ParsableCommand {
   var cacheType = "f16"
 
   func validate() throws {
+    guard (prompt == nil) != (promptFile == nil) else {
+      throw ValidationError("give the prompt with exactly one of --prompt and --prompt-file")
+    }
     guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard WeightPrecision(rawValue: weights) != nil else { throw ValidationError("--weights is native or f32") }
@@ -45,13 +54,25 @@ struct Generate: ParsableCommand {
     if let threads { ssa_set_threads(Int32(threads)) }
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
     let tokenizer = try Tokenizer(gguf: model.file)
-    let tokens = tokenizer.encode(prompt, special: special)
+    let text: String
+    if let promptFile {
+      guard let data = FileManager.default.contents(atPath: promptFile) else {
+        throw CommandLineError("cannot read the prompt file \(promptFile)")
+      }
+      guard let decoded = String(data: data, encoding: .utf8) else {
+        throw CommandLineError("the prompt file \(promptFile) is not valid UTF-8")
+      }
+      text = decoded
+    } else {
+      text = prompt ?? ""
+    }
+    let tokens = tokenizer.encode(text, special: special)
     guard !tokens.isEmpty else { throw CommandLineError("the prompt is empty") }
     let capacity = min(model.config.contextLength, tokens.count + maxTokens)
     let session = try Session(model: model, capacity: capacity, cacheType: cacheType == "f32" ? .f32 : .f16)
     let generator = Generator(model: model, tokenizer: tokenizer)
     let settings = DecodeSettings(
-      maxTokens: maxTokens, sampling: sampling.settings, stopTokens: generator.defaultStopTokens, stopStrings: stop)
+      maxTokens: maxTokens, sampling: sampling.settings, stopTokens: ignoreEos ? [] : generator.defaultStopTokens, stopStrings: stop)
     let out = FileHandle.standardOutput
     let result = try generator.generate(prompt: tokens, session: session, settings: settings) { piece in
       // A closed stdout (EPIPE) ends generation quietly.

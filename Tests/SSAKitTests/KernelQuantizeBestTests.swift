@@ -4,13 +4,24 @@ import XCTest
 
 @testable import SSAKit
 
-/// ssa_quantize_row_q4_0_best: same Q4_0 format, less squared error than round-to-nearest.
+/// ssa_quantize_row_q4_0_best: same Q4_0 format, less error than round-to-nearest, the error of each
+/// value weighted by (sigma^2 + x^2) of its block (importance, when given, multiplies in).
 final class KernelQuantizeBestTests: XCTestCase {
-  func squaredError(_ x: [Float], _ blocks: [UInt8]) -> [Double] {
+  func squaredError(_ x: [Float], _ blocks: [UInt8], importance: [Float]? = nil) -> [Double] {
     let y = KernelSupport.decode(blocks, type: KernelSupport.type(SSA_TYPE_Q4_0), count: x.count)
-    return stride(from: 0, to: x.count, by: 32).map { b in
-      (b..<(b + 32)).reduce(0.0) { $0 + pow(Double(x[$1]) - Double(y[$1]), 2) }
+    var errors: [Double] = []
+    for b in stride(from: 0, to: x.count, by: 32) {
+      var s2 = 0.0
+      for j in b..<(b + 32) { s2 += Double(x[j]) * Double(x[j]) }
+      s2 /= 32
+      var e = 0.0
+      for j in b..<(b + 32) {
+        let d = Double(x[j]) - Double(y[j])
+        e += Double(importance?[j] ?? 1) * (s2 + Double(x[j]) * Double(x[j])) * d * d
+      }
+      errors.append(e)
     }
+    return errors
   }
 
   func check(_ x: [Float], name: String) -> (rtn: Double, best: Double) {
@@ -34,9 +45,33 @@ final class KernelQuantizeBestTests: XCTestCase {
       ssa_dequantize_row(Int32(tensor.type.rawValue), file.data(of: tensor).baseAddress, &x, Int64(x.count))
       XCTAssertLessThanOrEqual(bytes, tensor.byteCount)
       let (rtn, best) = check(x, name: name)
-      print("\(name): Q4_0 squared error, round-to-nearest \(rtn), searched \(best) (\(String(format: "%.1f", 100 * (1 - best / rtn)))% less)")
+      print("\(name): Q4_0 weighted squared error, round-to-nearest \(rtn), searched \(best) (\(String(format: "%.1f", 100 * (1 - best / rtn)))% less)")
       XCTAssertLessThan(best, rtn * 0.95, "\(name): RTN \(rtn), searched \(best)")
     }
+  }
+
+  /// With column importance the search minimises the importance-weighted error: never worse than
+  /// round-to-nearest by that measure on any block, and lower in total than the search without it.
+  func testImportanceWeightedSearch() throws {
+    var rng = KernelRandom(seed: 7)
+    let cols = 256, rows = 64
+    let x = (0..<(rows * cols)).map { _ in rng.float() * abs(rng.float()) }
+    let columnWeights: [Float] = (0..<cols).map { _ in
+      let g: Float = 0.05 + 1.5 * (rng.float() + 1)
+      return g * g
+    }
+    let importance = (0..<(rows * cols)).map { columnWeights[$0 % cols] }
+    var rtn = [UInt8](repeating: 0, count: x.count / 32 * 18), plain = rtn, weighted = rtn
+    ssa_quantize_row_q4_0(x, &rtn, Int64(x.count))
+    ssa_quantize_row_q4_0_best(x, &plain, Int64(x.count))
+    ssa_quantize_row_q4_0_weighted(x, &weighted, Int64(x.count), importance)
+    let e0 = squaredError(x, rtn, importance: importance)
+    let e1 = squaredError(x, plain, importance: importance)
+    let e2 = squaredError(x, weighted, importance: importance)
+    let worse = zip(e0, e2).filter { (rtn: Double, searched: Double) -> Bool in searched > rtn * (1 + 1e-5) + 1e-30 }
+    XCTAssertEqual(worse.count, 0)
+    let t0: Double = e0.reduce(0, +), t1: Double = e1.reduce(0, +), t2: Double = e2.reduce(0, +)
+    XCTAssertLessThan(t2, t1 * 0.97, "weighted error: RTN \(t0), search without importance \(t1), with \(t2)")
   }
 
   func testEdgeBlocks() {

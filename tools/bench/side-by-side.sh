@@ -37,7 +37,7 @@ if [ ! -f "$PROMPT" ]; then
     python3 "$here/make-ssa-prompt.py" "$PROMPT" --tokenizer "$TOKENIZER" --tokens "$N_PROMPT"
 fi
 
-DEFAULT_SSA_REQUEST_CMD='"$SSA" generate --model "$MODEL" --prompt "$(cat "$PROMPT")" --max-tokens "$N_GEN" --temperature 0 --threads "$THREADS" --ignore-eos > /dev/null'
+DEFAULT_SSA_REQUEST_CMD='"$SSA" generate --model "$MODEL" --prompt-file "$PROMPT" --max-tokens "$N_GEN" --temperature 0 --threads "$THREADS" --ignore-eos > /dev/null'
 DEFAULT_SSA_PPL_CMD='"$SSA" perplexity --model "$MODEL" --file "$PPL_TEXT" --ctx "$PPL_CTX" ${PPL_CHUNKS:+--chunks "$PPL_CHUNKS"}'
 export SSA_REQUEST_CMD=${SSA_REQUEST_CMD:-$DEFAULT_SSA_REQUEST_CMD}
 export SSA_PPL_CMD=${SSA_PPL_CMD:-$DEFAULT_SSA_PPL_CMD}

@@ -58,8 +58,12 @@ void ssa_dequantize_row(int type, const void *src, float *dst, int64_t n);
 void ssa_quantize_row_q8_0(const float *x, void *dst, int64_t n);
 void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n);
 // Q4_0 for the converter: plain Q4_0 blocks whose scale is chosen per block by a small search to
-// minimise the block's squared error; never worse than ssa_quantize_row_q4_0 on any block.
+// minimise the block's error weighted by (sigma^2 + x_j^2) (sigma^2: the block's mean square), so
+// large weights count more; never worse than ssa_quantize_row_q4_0 on any block by that measure.
 void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
+// The same search with the weights also multiplied by importance[j] (n values >= 0, e.g. the mean
+// square of the input that multiplies column j; NULL: all 1).
+void ssa_quantize_row_q4_0_weighted(const float *x, void *dst, int64_t n, const float *importance);
 
 // ---- threads and instruction sets ----------------------------------------------------------------
 // Kernels split work across OpenMP threads; this sets how many (<= 0: all cores).
@@ -129,9 +133,6 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
                    int64_t pos0, int64_t n, float *out, int64_t ld_out, void *scratch);
 
 // ---- conversion (converter, load-time requantization) -----------------------------------------------
-// Q4_0 blocks whose scale is chosen by a small search to minimise each block's squared error; plain
-// Q4_0, readable by any Q4_0 reader. Provided by the kernels.
-void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
 // Nonzero when ssa_quantize_rows can produce the type (F32, F16, BF16, Q8_0, Q4_0).
 int ssa_can_quantize(int type);
 // rows x cols floats to rows of `type` (packed, no padding); `search` picks the Q4_0 scale search.

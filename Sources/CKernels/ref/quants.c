@@ -306,28 +306,45 @@ void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n) {
   }
 }
 
-// Squared error of a Q4_0 block with scale d (already fp16-rounded), quantizing x by rounding to
-// nearest; writes the 4-bit codes (value + 8) to q.
-static float q4_0_block_error(const float *x, float d, uint8_t q[QK]) {
+// Weighted squared error of a Q4_0 block with scale d (already fp16-rounded), quantizing x by
+// rounding to nearest (ties to even); writes the 4-bit codes (value + 8) to q. Clamping before
+// rounding is exact (the bounds are integers) and lets the magic-number rounding run in SIMD lanes.
+static float q4_0_block_error(const float *x, const float *w, float d, uint8_t q[QK]) {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   float err = 0.0f;
+#pragma omp simd reduction(+ : err)
   for (int j = 0; j < QK; j++) {
-    float v = nearbyintf(x[j] * id);
+    float v = x[j] * id;
     v = v < -8.0f ? -8.0f : v > 7.0f ? 7.0f : v;
+    v = (v + 12582912.0f) - 12582912.0f;
     q[j] = (uint8_t)((int)v + 8);
     const float e = x[j] - d * v;
-    err += e * e;
+    err += w[j] * e * e;
   }
   return err;
 }
 
-// Q4_0 with the scale searched per block: the block's largest-magnitude value is tried at codes
-// -8 .. -6.5 and +6.5 .. +7.5 (in steps of 0.1), each candidate refined once by least squares for
-// its codes, rounded to fp16 as stored, and scored by the block's squared error. The round-to-nearest
-// reference's block is the starting point, so no block gets worse. Same format, same decode cost.
-void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
+// Q4_0 with the scale searched per block to minimise sum_j w_j (x_j - d q_j)^2, where
+// w_j = importance_j (1 without) times (sigma^2 + x_j^2), sigma^2 the block's mean square: the error
+// of a block's large weights counts more, as in llama.cpp's importance-weighted quantizers. The
+// block's largest-magnitude value is tried at codes -8 .. -6.5 and +6.5 .. +7.5 (steps of 0.1), each
+// candidate refined once by weighted least squares for its codes, rounded to fp16 as stored, and
+// scored. The round-to-nearest reference's block is the starting point, so no block gets worse by
+// that measure. Same format, same decode cost. Measured (perplexity of Qwen2.5-0.5B on GSM8K text,
+// 40 windows of 512): F16 2.4491, round to nearest 2.5631, unweighted search 2.5071, this 2.4934;
+// clipping candidates (codes to -8.5) or coarser ones (to 5) made it worse (2.5225).
+void ssa_quantize_row_q4_0_weighted(const float *x, void *dst, int64_t n, const float *importance) {
   block_q4_0 *y = dst;
   for (int64_t i = 0; i < n / QK; i++, x += QK) {
+    float w[QK];
+    for (int j = 0; j < QK; j++) w[j] = importance ? importance[i * QK + j] : 1.0f;
+    {
+      // large weights count more: w_j *= sigma^2 + x_j^2 (sigma^2 the block's mean square)
+      float s2 = 0.0f;
+      for (int j = 0; j < QK; j++) s2 += x[j] * x[j];
+      s2 /= QK;
+      for (int j = 0; j < QK; j++) w[j] *= s2 + x[j] * x[j];
+    }
     ssa_quantize_row_q4_0(x, &y[i], QK);
     float best;
     uint8_t q[QK], bestq[QK];
@@ -341,7 +358,7 @@ void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
       }
       for (int j = 0; j < QK; j++) {
         const float e = x[j] - d * (float)(bestq[j] - 8);
-        best += e * e;
+        best += w[j] * e * e;
       }
     }
     uint16_t bestd = y[i].d;
@@ -356,17 +373,18 @@ void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
     for (int k = 0; k < 27; k++) {
       const float code = k < 16 ? -8.0f + 0.1f * (float)k : 6.5f + 0.1f * (float)(k - 16);
       float d = ssa_fp16_to_fp32(ssa_fp32_to_fp16(max / code));
-      q4_0_block_error(x, d, q);
-      // least-squares scale for these codes: d = sum(x q) / sum(q^2)
+      q4_0_block_error(x, w, d, q);
+      // weighted least-squares scale for these codes: d = sum(w x q) / sum(w q^2)
       float sxq = 0.0f, sqq = 0.0f;
+#pragma omp simd reduction(+ : sxq, sqq)
       for (int j = 0; j < QK; j++) {
         const float v = (float)(q[j] - 8);
-        sxq += x[j] * v;
-        sqq += v * v;
+        sxq += w[j] * x[j] * v;
+        sqq += w[j] * v * v;
       }
       if (sqq > 0.0f) d = sxq / sqq;
       const uint16_t dh = ssa_fp32_to_fp16(d);
-      const float err = q4_0_block_error(x, ssa_fp16_to_fp32(dh), q);
+      const float err = q4_0_block_error(x, w, ssa_fp16_to_fp32(dh), q);
       if (err < best) {
         best = err;
         bestd = dh;
@@ -376,4 +394,8 @@ void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
     y[i].d = bestd;
     for (int j = 0; j < QK / 2; j++) y[i].qs[j] = (uint8_t)(bestq[j] | (bestq[j + QK / 2] << 4));
   }
+}
+
+void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
+  ssa_quantize_row_q4_0_weighted(x, dst, n, NULL);
 }
