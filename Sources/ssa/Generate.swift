@@ -50,10 +50,6 @@ struct Generate: ParsableCommand {
   }
 
   func run() throws {
-    let path = try modelOption.resolve()
-    if let threads { ssa_set_threads(Int32(threads)) }
-    let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
-    let tokenizer = try Tokenizer(gguf: model.file)
     let text: String
     if let promptFile {
       guard let data = FileManager.default.contents(atPath: promptFile) else {
@@ -66,6 +62,10 @@ struct Generate: ParsableCommand {
     } else {
       text = prompt ?? ""
     }
+    let path = try modelOption.resolve()
+    if let threads { ssa_set_threads(Int32(threads)) }
+    let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
+    let tokenizer = try Tokenizer(gguf: model.file)
     let tokens = tokenizer.encode(text, special: special)
     guard !tokens.isEmpty else { throw CommandLineError("the prompt is empty") }
     let capacity = min(model.config.contextLength, tokens.count + maxTokens)

@@ -58,6 +58,26 @@ final class CLITests: XCTestCase {
     assertOneLineFailure(try TestSupport.runSSA(["frobnicate"]), status: 2, mentions: "frobnicate")
   }
 
+  /// `ssa generate` with the prompt from a file and --ignore-eos generates exactly --max-tokens tokens;
+  /// a bad prompt source is a one-line usage error before any model is loaded.
+  func testGeneratePromptFile() throws {
+    let dir = TestSupport.temporaryDirectory()
+    let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    let promptFile = dir + "/prompt.txt"
+    try "The answer is".write(toFile: promptFile, atomically: true, encoding: .utf8)
+    let r = try TestSupport.runSSA(["generate", "-m", model, "--prompt-file", promptFile, "--max-tokens", "7",
+                                    "--ignore-eos", "--threads", "1"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stderr.contains("generated: 7 tokens"), r.stderr)
+    let same = try TestSupport.runSSA(["generate", "-m", model, "--prompt", "The answer is", "--max-tokens", "7",
+                                       "--ignore-eos", "-t", "1"])
+    XCTAssertEqual(same.stdout, r.stdout)
+    assertOneLineFailure(try TestSupport.runSSA(["generate", "-m", model, "--prompt-file", dir + "/none.txt"]),
+                         status: 2, mentions: "none.txt")
+    assertOneLineFailure(try TestSupport.runSSA(["generate", "-m", model, "--prompt", "a", "--prompt-file", promptFile]),
+                         status: 2, mentions: "--prompt-file")
+  }
+
   func testHelpExitsZero() throws {
     let r = try TestSupport.runSSA(["--help"])
     XCTAssertEqual(r.status, 0)
