@@ -50,18 +50,7 @@ struct Generate: ParsableCommand {
   }
 
   func run() throws {
-    let text: String
-    if let promptFile {
-      guard let data = FileManager.default.contents(atPath: promptFile) else {
-        throw CommandLineError("cannot read the prompt file \(promptFile)")
-      }
-      guard let decoded = String(data: data, encoding: .utf8) else {
-        throw CommandLineError("the prompt file \(promptFile) is not valid UTF-8")
-      }
-      text = decoded
-    } else {
-      text = prompt ?? ""
-    }
+    let text = try promptFile.map(CommandLineError.readText) ?? prompt ?? ""
     let path = try modelOption.resolve()
     if let threads { ssa_set_threads(Int32(threads)) }
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)

@@ -40,10 +40,7 @@ struct PerplexityCommand: ParsableCommand {
   func run() throws {
     let path = try modelOption.resolve()
     if let threads { ssa_set_threads(Int32(threads)) }
-    guard let data = FileManager.default.contents(atPath: file) else {
-      throw CommandLineError("cannot read \(file)")
-    }
-    guard let text = String(data: data, encoding: .utf8) else { throw CommandLineError("\(file) is not valid UTF-8") }
+    let text = try CommandLineError.readText(file)
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
     let tokenizer = try Tokenizer(gguf: model.file)
     let tokens = tokenizer.encode(text, special: false)

@@ -70,4 +70,11 @@ enum Main {
 struct CommandLineError: Error {
   let message: String
   init(_ message: String) { self.message = message }
+
+  /// A whole text file, as UTF-8; a usage error naming the file otherwise.
+  static func readText(_ path: String) throws -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CommandLineError("cannot read \(path)") }
+    guard let text = String(data: data, encoding: .utf8) else { throw CommandLineError("\(path) is not valid UTF-8") }
+    return text
+  }
 }
