@@ -21,31 +21,19 @@ Usage: make-ssa-prompt.py OUT.txt --tokenizer tokenizer.json [--tokens 3529] [--
 import argparse
 import hashlib
 import json
+import os
 import sys
 
 from tokenizers import Tokenizer
 
 DEFAULT_DATA = "/work/shared/data/gsm8k-samples-dev.jsonl"
 
-# Byte for byte from ssa-interface.md, format "ssa" (keep its quirks: "individually,check", "answer.The").
-SSA_PREFIX = (
-    "A conversation between User and Assistant. The user provide a question and some proposed answers. "
-    "The Assistant first evaluate each answers individually,check whether each answer directly addresses "
-    "the original question, assess the correctness of each answer based on logical reasoning, calculations, "
-    "and accuracy relative to the question. After thorough evaluation, identify one correct answer. If the "
-    "correct answer is not in the provided proposed answers, the Assistant will combine the correct answer "
-    "with the proposed answers and provide the correct answer.The reasoning process and answer are enclosed "
-    "within <think></think> and <answer></answer> tags, respectively, i.e., <think>reasoning process "
-    "here</think> <answer>answer here</answer>. User: "
-)
-SSA_SUFFIX = ". Assistant: <think>"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from qwen_fixture_common import render_prompt  # noqa: E402  (the prompt formats, byte for byte)
 
 
 def render(question, samples):
-    user = f"Question: {question}\n\nBelow are the proposed answers:"
-    for i, s in enumerate(samples, 1):
-        user += f"\n\nAnswer {i}:\n{s}"
-    return SSA_PREFIX + user + SSA_SUFFIX
+    return render_prompt("ssa", question, samples)[0][0]
 
 
 def main():
