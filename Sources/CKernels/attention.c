@@ -25,13 +25,17 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
   const int64_t items = blocks * n_kv_heads;
   const int nt = ssa_threads();
   (void)nt;  // unused when built without OpenMP
-  // Later query blocks see more keys: items go longest first, dealt round-robin, to balance the
-  // causal triangle (static scheduling: Debian's libomp 14 lacks the newer dynamic-dispatch entry).
-#pragma omp parallel for schedule(static, 1) num_threads(nt) if (nt > 1 && items > 1)
-  for (int64_t i = 0; i < items; i++) {
-    const int64_t b = blocks - 1 - i / n_kv_heads;  // longest first
-    const int g = (int)(i % n_kv_heads);
-    const int64_t t0 = b * qb, t1 = t0 + qb < n ? t0 + qb : n;
-    fn(&a, g, t0, t1);
+  // Later query blocks see more keys: items go longest first, each to the next free thread, to
+  // balance the causal triangle.
+  ssa_counter next = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    int64_t i;
+    while ((i = ssa_claim(&next, 1)) < items) {
+      const int64_t b = blocks - 1 - i / n_kv_heads;  // longest first
+      const int g = (int)(i % n_kv_heads);
+      const int64_t t0 = b * qb, t1 = t0 + qb < n ? t0 + qb : n;
+      fn(&a, g, t0, t1);
+    }
   }
 }

@@ -5,6 +5,7 @@
 
 #include "include/ckernels.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -32,7 +33,7 @@ typedef struct { uint16_t d[8]; int8_t qs[8 * QK]; } block_q8_0_r8;       // 272
 // ---- int8 activations ------------------------------------------------------------------------------
 // Quantized weights multiply activations quantized per 32-block right before the matmul. One row of
 // `cols` activations is laid out as: int8 q[cols], then float d[cols/32] (scale), then int32
-// s[cols/32] (sum of the block's q, for the Q4_0 offset of 8), padded to 64 bytes. Every ISA's
+// s[cols/32] (8 times the sum of the block's q: the Q4_0 offset of 8), padded to 64 bytes. Every ISA's
 // quantizer produces the same bytes: d = amax/127, q = round-half-even(x * (1/d)).
 size_t ssa_act_q8_row_bytes(int64_t cols);
 static inline float *act_q8_d(void *row, int64_t cols) { return (float *)((int8_t *)row + cols); }
@@ -103,6 +104,14 @@ void ssa_fill_repack_scalar(ssa_kernel_table *t);
 
 // Threads the kernels use (set by ssa_set_threads).
 int ssa_threads(void);
+
+// Dynamic work sharing inside an OpenMP parallel region (a hand-rolled schedule(dynamic): Debian's
+// libomp 14 lacks the dispatch entry points newer clang emits for it). Each thread claims the next
+// `grain` items; every item is computed the same way whichever thread takes it.
+typedef _Atomic int64_t ssa_counter;
+static inline int64_t ssa_claim(ssa_counter *next, int64_t grain) {
+  return atomic_fetch_add_explicit(next, grain, memory_order_relaxed);
+}
 
 // The scalar activation quantizer, shared by the references and by ISA files for odd tails.
 void ssa_quantize_act_q8_ref(const float *x, void *dst, int64_t cols);

@@ -24,6 +24,10 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
   const int64_t items = row_blocks * token_blocks;
   const int nt = ssa_threads();
   (void)nt;  // unused when built without OpenMP
+  // Items per claim: one in prefill; in decode (thousands of small row blocks for the output head)
+  // enough that claiming costs nothing next to the work.
+  const int64_t grain = items > 64 * nt ? items / (32 * nt) : 1;
+  ssa_counter next = 0;
 #pragma omp parallel num_threads(nt) if (nt > 1 && items * n > 1)
   {
     if (k->convert_act) {
@@ -32,13 +36,16 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
         k->convert_act(x + t * ldx, (uint8_t *)scratch + t * act_stride, cols);
       }
     }
-    // Token blocks outermost so a thread's consecutive items share activations in cache.
-#pragma omp for schedule(static)
-    for (int64_t i = 0; i < items; i++) {
-      const int64_t tb = i / row_blocks, rb = i % row_blocks;
-      const int64_t r0 = rb * ROW_BLOCK, r1 = r0 + ROW_BLOCK < rows ? r0 + ROW_BLOCK : rows;
-      const int64_t t0 = tb * TOKEN_BLOCK, t1 = t0 + TOKEN_BLOCK < n ? t0 + TOKEN_BLOCK : n;
-      k->gemm(&a, r0, r1, t0, t1);
+    // Token blocks outermost so consecutive items share activations in cache. Items are claimed
+    // as threads free up: on a loaded machine a core that is slowed down takes fewer.
+    int64_t i0;
+    while ((i0 = ssa_claim(&next, grain)) < items) {
+      for (int64_t i = i0; i < i0 + grain && i < items; i++) {
+        const int64_t tb = i / row_blocks, rb = i % row_blocks;
+        const int64_t r0 = rb * ROW_BLOCK, r1 = r0 + ROW_BLOCK < rows ? r0 + ROW_BLOCK : rows;
+        const int64_t t0 = tb * TOKEN_BLOCK, t1 = t0 + TOKEN_BLOCK < n ? t0 + TOKEN_BLOCK : n;
+        k->gemm(&a, r0, r1, t0, t1);
+      }
     }
   }
 }

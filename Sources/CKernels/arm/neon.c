@@ -72,7 +72,7 @@ static void quantize_act_q8(const float *x, void *dst, int64_t cols) {
     vst1q_s8(q + b * QK, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
     vst1q_s8(q + b * QK + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
     ds[b] = d;
-    ss[b] = vaddvq_s32(sum);
+    ss[b] = 8 * vaddvq_s32(sum);
   }
 }
 
@@ -167,7 +167,9 @@ WALK(gemm_f32, tile_f, SSA_TYPE_F32, 0, 4, 4, )
 WALK(gemm_f16, tile_f, SSA_TYPE_F16, 0, 4, 4, )
 WALK(gemm_bf16, tile_f, SSA_TYPE_BF16, 0, 4, 4, )
 
-// ---- attention: the algorithm of x86_kernels.inc, in 4-lane vectors --------------------------------
+// ---- attention: fused online softmax, one or two queries per step over each 32-key tile ----------
+// (x86_kernels.inc now runs whole blocks of query rows through GEMM-like register tiles; this
+// kernel keeps the earlier per-query scheme, which has not been timed on Arm hardware.)
 
 #define KEY_TILE 32
 #define MAX_HEAD_DIM 128

@@ -26,7 +26,7 @@ void ssa_quantize_act_q8_ref(const float *x, void *dst, int64_t cols) {
       sum += v;
     }
     ds[b] = d;
-    ss[b] = sum;
+    ss[b] = 8 * sum;
   }
 }
 

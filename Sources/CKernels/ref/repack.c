@@ -14,6 +14,9 @@ int ssa_repack_type(int wtype, int64_t rows, int64_t cols) {
 
 void ssa_repack(int wtype, const void *src, int64_t rows, int64_t cols, void *dst) {
   const int64_t nb = cols / QK;
+  const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && rows * cols >= (1 << 18))
   for (int64_t g = 0; g < rows / 8; g++) {
     for (int64_t b = 0; b < nb; b++) {
       if (wtype == SSA_TYPE_Q4_0) {

@@ -99,6 +99,9 @@ INLINE __m256 exp8(__m256 x) {
 #define GEMM_RM 4
 #define GEMM_RN 4
 #define GEMV_RM 4
+// Attention tiles of 6 query rows x 4 vectors: 24 accumulators + 4 loads + a broadcast.
+#define ATTN_ROWS 6
+#define ATTN_VECS 4
 #include "x86_kernels.inc"
 
 void ssa_fill_avx512(ssa_kernel_table *t) { fill_x86(t); }
