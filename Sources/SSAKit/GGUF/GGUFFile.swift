@@ -235,6 +235,11 @@ public final class GGUFFile: @unchecked Sendable {
   /// a streaming pass over a large file does not keep it all resident.
   public func release(_ tensor: GGUFTensor) { mapping?.dontNeed(offset: tensor.fileOffset, count: tensor.byteCount) }
 
+  /// Release `count` bytes of a tensor's data from `offset` (a part already read).
+  public func release(_ tensor: GGUFTensor, offset: Int, count: Int) {
+    mapping?.dontNeed(offset: tensor.fileOffset + offset, count: min(count, tensor.byteCount - offset))
+  }
+
   /// Ask the kernel to read the file ahead (the weights of a model about to run).
   public func prefetch() { mapping?.willNeed() }
 

@@ -216,10 +216,63 @@ public final class ModelWeights: @unchecked Sendable {
         type: type, kernelType: partwise ? target : plainType, data: fused, rows: rows, cols: cols)])
     }
 
-    /// A matrix the kernels can multiply by (see `plainMatrix`), repacked when that pays.
+    /// A matrix the kernels can multiply by: in place from the mapping when the stored type is one
+    /// they take and no repacking pays, else converted (see `plainMatrix`) and/or repacked slice by
+    /// slice, each slice's pages of the mapping released as soon as it is done. So the file's copy and
+    /// ours never coexist beyond a slice: for the 150 MB output head that is what sets the peak RSS.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
-      let plain = try plainMatrix(name, rows: rows, cols: cols)
-      return repacked(plain.matrix, source: plain.source, converted: plain.converted)
+      let t = try tensor(name, shape: [cols, rows])
+      let type = try storageType(t, cols: cols)
+      let plainType = Int32(type.rawValue)
+      let kernelType = precision == .native ? ssa_repack_type(plainType, Int64(rows), Int64(cols)) : plainType
+      let source = file.data(of: t).baseAddress!
+      let convert = type != t.type, repack = kernelType != plainType
+      guard convert || repack else {
+        return WeightMatrix(type: type, kernelType: kernelType, data: source, rows: rows, cols: cols)
+      }
+      let inRowBytes = t.type.byteCount(elements: cols)!, outRowBytes = type.byteCount(elements: cols)!
+      let out = allocate(rows * outRowBytes)
+      // About 1 MiB of the file per slice, in whole groups of 8 rows (the repacked layout's unit).
+      let sliceRows = max(8, (1 << 20) / max(inRowBytes, 1) / 8 * 8)
+      let converted = convert && repack ? UnsafeMutableRawPointer.allocate(byteCount: sliceRows * outRowBytes, alignment: 64) : nil
+      let floats = convert && type != .f32 ? UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * cols) : nil
+      defer {
+        converted?.deallocate()
+        floats?.deallocate()
+      }
+      var r = 0
+      while r < rows {
+        let n = min(sliceRows, rows - r)
+        var slice = source + r * inRowBytes
+        if convert {
+          let dst = converted ?? out + r * outRowBytes
+          if let floats {
+            ssa_dequantize_rows(Int32(t.type.rawValue), slice, inRowBytes, floats, Int64(n), Int64(cols))
+            ssa_quantize_rows(plainType, floats, dst, Int64(n), Int64(cols), 0)
+          } else {
+            ssa_dequantize_rows(Int32(t.type.rawValue), slice, inRowBytes, dst.assumingMemoryBound(to: Float.self), Int64(n), Int64(cols))
+          }
+          slice = UnsafeRawPointer(dst)
+        }
+        if repack { ssa_repack(plainType, slice, Int64(n), Int64(cols), out + r * outRowBytes) }
+        file.release(t, offset: r * inRowBytes, count: n * inRowBytes)
+        r += n
+      }
+      return WeightMatrix(type: type, kernelType: kernelType, data: out, rows: rows, cols: cols)
+    }
+
+    /// The type a stored tensor is multiplied in: its own when the kernels take it (at native
+    /// precision), else Q8_0 (F32 at reference precision).
+    func storageType(_ t: GGUFTensor, cols: Int) throws -> GGMLType {
+      let target: GGMLType
+      switch precision {
+      case .f32: target = .f32
+      case .native: target = ModelWeights.kernelTypes.contains(t.type) ? t.type : .q8_0
+      }
+      guard target == t.type || target == .f32 || cols % 32 == 0 else {
+        throw ModelError.unsupportedTensorType(tensor: t.name, type: t.type.name + " with rows not a multiple of 32")
+      }
+      return target
     }
 
     /// A matrix in a type the kernels multiply by: in place from the mapping when the stored type is
@@ -230,15 +283,8 @@ public final class ModelWeights: @unchecked Sendable {
       var data = file.data(of: t).baseAddress!
       var type = t.type
       var converted: UnsafeMutableRawPointer?
-      let target: GGMLType
-      switch precision {
-      case .f32: target = .f32
-      case .native: target = ModelWeights.kernelTypes.contains(t.type) ? t.type : .q8_0
-      }
+      let target = try storageType(t, cols: cols)
       if target != t.type {
-        guard target == .f32 || cols % 32 == 0 else {
-          throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name + " with rows not a multiple of 32")
-        }
         let outRowBytes = target.byteCount(elements: cols)!
         let out = allocate(rows * outRowBytes)
         let inRowBytes = t.type.byteCount(elements: cols)!

@@ -8,7 +8,10 @@ final class RunState {
   let xb: UnsafeMutablePointer<Float>      // [maxTokens x hidden] normed input / projection output
   let qkv: UnsafeMutablePointer<Float>     // [maxTokens x (qDim + 2 kvDim)]: Q, K, V of each token
   let att: UnsafeMutablePointer<Float>     // [maxTokens x qDim] attention output
-  let gateUp: UnsafeMutablePointer<Float>  // [maxTokens x 2 ffn]: gate, then up, of each token
+  let gateUp: UnsafeMutablePointer<Float>  // [ffnTokens x 2 ffn]: gate, then up, of each token
+  /// Tokens whose MLP runs at a time: the gate/up activations are the largest buffer of a chunk
+  /// (2 x 4,864 floats a token for Qwen2.5-0.5B), so they go in halves of a 256-token chunk.
+  let ffnTokens: Int
   let cosSin: UnsafeMutablePointer<Float>  // [maxTokens x headDim] RoPE cosines, then sines
   let logits: UnsafeMutablePointer<Float>  // [logitRows x vocab]
   let logitRows: Int
@@ -36,19 +39,26 @@ final class RunState {
     xb = floats(maxTokens * c.hiddenSize)
     qkv = floats(maxTokens * (c.qDim + 2 * c.kvDim))
     att = floats(maxTokens * c.qDim)
-    gateUp = floats(maxTokens * 2 * c.intermediateSize)
+    ffnTokens = min(maxTokens, RunState.ffnTokenLimit)
+    gateUp = floats(ffnTokens * 2 * c.intermediateSize)
     cosSin = floats(maxTokens * c.headDim)
     logits = floats(logitRows * c.vocabularySize)
     var scratch = 0
-    let matrices = [weights.output] + weights.layers.flatMap { $0.qkv.parts + $0.gateUp.parts + [$0.wo, $0.down] }
-    for m in matrices {
-      scratch = max(scratch, ssa_matmul_scratch_size(m.kernelType, Int64(m.cols), Int64(maxTokens)))
+    // the MLP's matrices see ffnTokens tokens at a time, the others the whole chunk
+    let chunkMatrices = [weights.output] + weights.layers.flatMap { $0.qkv.parts + [$0.wo] }
+    let mlpMatrices = weights.layers.flatMap { $0.gateUp.parts + [$0.down] }
+    for (matrices, tokens) in [(chunkMatrices, maxTokens), (mlpMatrices, ffnTokens)] {
+      for m in matrices {
+        scratch = max(scratch, ssa_matmul_scratch_size(m.kernelType, Int64(m.cols), Int64(tokens)))
+      }
     }
     matmulScratch = buffer(scratch)
     attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens)))
     byteCount = total
     self.allocations = allocations
   }
+
+  static let ffnTokenLimit = 128
 
   deinit { for p in allocations { alignedFree(p) } }
 }

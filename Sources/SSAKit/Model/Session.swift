@@ -125,14 +125,17 @@ public final class Session: @unchecked Sendable {
       matmul(layer.wo, s.att, c.qDim, n, s.xb, hidden)
       ssa_add(s.x, s.xb, Int64(n * hidden))
 
-      // MLP: norm, down(silu(gate(x)) * up(x)), residual
+      // MLP: norm, down(silu(gate(x)) * up(x)), residual; gate and up of `ffnTokens` tokens at a time
       ssa_rmsnorm(s.xb, s.x, layer.ffnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
-      project(layer.gateUp, s.xb, hidden, n, s.gateUp, 2 * ffn)
-      for t in 0..<n {
-        let row = s.gateUp + t * 2 * ffn
-        ssa_swiglu(row, row + ffn, Int64(ffn))
+      for t0 in stride(from: 0, to: n, by: s.ffnTokens) {
+        let m = min(s.ffnTokens, n - t0)
+        project(layer.gateUp, s.xb + t0 * hidden, hidden, m, s.gateUp, 2 * ffn)
+        for t in 0..<m {
+          let row = s.gateUp + t * 2 * ffn
+          ssa_swiglu(row, row + ffn, Int64(ffn))
+        }
+        matmul(layer.down, s.gateUp, 2 * ffn, m, s.xb + t0 * hidden, hidden)
       }
-      matmul(layer.down, s.gateUp, 2 * ffn, n, s.xb, hidden)
       ssa_add(s.x, s.xb, Int64(n * hidden))
     }
     cache.length = pos0 + n
