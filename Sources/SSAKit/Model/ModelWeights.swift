@@ -68,8 +68,8 @@ public final class ModelWeights: @unchecked Sendable {
     var layers: [Layer] = []
     // `self` is not fully initialised yet, so conversions go through a local loader that owns the
     // allocations until they are handed over below.
-    // Weight buffers are large and freed while loading (conversions, fusions): serve each from its
-    // own mapping so freed memory goes back to the system instead of lingering in the heap.
+    // Large buffers (weights, and the per-slice temporaries of conversions, freed while loading):
+    // serve each from its own mapping so freed memory goes back to the system, not to the heap.
     ssa_limit_heap_growth()
     let loader = Loader(file: file, precision: precision)
     let embedding = try loader.tensor("token_embd.weight", shape: [c.hiddenSize, c.vocabularySize])
@@ -155,12 +155,6 @@ public final class ModelWeights: @unchecked Sendable {
       return p
     }
 
-    func deallocate(_ p: UnsafeMutableRawPointer, _ bytes: Int) {
-      owned.removeAll { $0 == p }
-      ownedBytes -= bytes
-      alignedFree(p)
-    }
-
     /// A vector in F32 (norm weights and biases): in place when stored as F32, else decoded.
     func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
       let t = try tensor(name, shape: [count])
@@ -187,77 +181,42 @@ public final class ModelWeights: @unchecked Sendable {
     /// Matrices with the same input, fused into one (rows stacked, then repacked) when their types
     /// agree after conversion, so a layer runs one matmul for Q, K and V and one for gate and up.
     func projection(_ parts: [(name: String, rows: Int)], cols: Int) throws -> Projection {
-      let plain = try parts.map { try plainMatrix($0.name, rows: $0.rows, cols: cols) }
-      guard precision == .native, Set(plain.map(\.matrix.type)).count == 1 else {
-        return Projection(parts: plain.map { repacked($0.matrix, source: $0.source, converted: $0.converted) })
+      let tensors = try parts.map { try tensor($0.name, shape: [cols, $0.rows]) }
+      let types = try tensors.map { try storageType($0, cols: cols) }
+      guard precision == .native, Set(types).count == 1 else {
+        return Projection(parts: try parts.map { try matrix($0.name, rows: $0.rows, cols: cols) })
       }
-      let type = plain[0].matrix.type
-      let rows = plain.reduce(0) { $0 + $1.matrix.rows }
+      let type = types[0]
+      let rows = parts.reduce(0) { $0 + $1.rows }
       let rowBytes = type.byteCount(elements: cols)!
       let plainType = Int32(type.rawValue)
       let target = ssa_repack_type(plainType, Int64(rows), Int64(cols))
       // The repacked layout is row-group-major (8 rows a group), so repacking each part into its slice
       // of the output equals repacking the stacked matrix, with no stacked copy in between.
       let partwise = target != plainType
-        && plain.allSatisfy { ssa_repack_type(plainType, Int64($0.matrix.rows), Int64(cols)) == target }
+        && parts.allSatisfy { ssa_repack_type(plainType, Int64($0.rows), Int64(cols)) == target }
       let fused = allocate(rows * rowBytes)
       var offset = 0
-      for part in plain {
-        let bytes = part.matrix.rows * rowBytes
-        if partwise {
-          ssa_repack(plainType, part.matrix.data, Int64(part.matrix.rows), Int64(cols), fused + offset)
-        } else {
-          (fused + offset).copyMemory(from: part.matrix.data, byteCount: bytes)
-        }
-        if let converted = part.converted { deallocate(converted, bytes) } else { file.release(part.source) }
-        offset += bytes
+      for (part, t) in zip(parts, tensors) {
+        fill(fused + offset, from: t, rows: part.rows, cols: cols, type: type, repack: partwise)
+        offset += part.rows * rowBytes
       }
       return Projection(parts: [WeightMatrix(
         type: type, kernelType: partwise ? target : plainType, data: fused, rows: rows, cols: cols)])
     }
 
     /// A matrix the kernels can multiply by: in place from the mapping when the stored type is one
-    /// they take and no repacking pays, else converted (see `plainMatrix`) and/or repacked slice by
-    /// slice, each slice's pages of the mapping released as soon as it is done. So the file's copy and
-    /// ours never coexist beyond a slice: for the 150 MB output head that is what sets the peak RSS.
+    /// they take (at native precision) and no repacking pays, else converted and/or repacked by `fill`.
     func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
       let t = try tensor(name, shape: [cols, rows])
       let type = try storageType(t, cols: cols)
       let plainType = Int32(type.rawValue)
       let kernelType = precision == .native ? ssa_repack_type(plainType, Int64(rows), Int64(cols)) : plainType
-      let source = file.data(of: t).baseAddress!
-      let convert = type != t.type, repack = kernelType != plainType
-      guard convert || repack else {
-        return WeightMatrix(type: type, kernelType: kernelType, data: source, rows: rows, cols: cols)
+      guard type != t.type || kernelType != plainType else {
+        return WeightMatrix(type: type, kernelType: kernelType, data: file.data(of: t).baseAddress!, rows: rows, cols: cols)
       }
-      let inRowBytes = t.type.byteCount(elements: cols)!, outRowBytes = type.byteCount(elements: cols)!
-      let out = allocate(rows * outRowBytes)
-      // About 1 MiB of the file per slice, in whole groups of 8 rows (the repacked layout's unit).
-      let sliceRows = max(8, (1 << 20) / max(inRowBytes, 1) / 8 * 8)
-      let converted = convert && repack ? UnsafeMutableRawPointer.allocate(byteCount: sliceRows * outRowBytes, alignment: 64) : nil
-      let floats = convert && type != .f32 ? UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * cols) : nil
-      defer {
-        converted?.deallocate()
-        floats?.deallocate()
-      }
-      var r = 0
-      while r < rows {
-        let n = min(sliceRows, rows - r)
-        var slice = source + r * inRowBytes
-        if convert {
-          let dst = converted ?? out + r * outRowBytes
-          if let floats {
-            ssa_dequantize_rows(Int32(t.type.rawValue), slice, inRowBytes, floats, Int64(n), Int64(cols))
-            ssa_quantize_rows(plainType, floats, dst, Int64(n), Int64(cols), 0)
-          } else {
-            ssa_dequantize_rows(Int32(t.type.rawValue), slice, inRowBytes, dst.assumingMemoryBound(to: Float.self), Int64(n), Int64(cols))
-          }
-          slice = UnsafeRawPointer(dst)
-        }
-        if repack { ssa_repack(plainType, slice, Int64(n), Int64(cols), out + r * outRowBytes) }
-        file.release(t, offset: r * inRowBytes, count: n * inRowBytes)
-        r += n
-      }
+      let out = allocate(rows * type.byteCount(elements: cols)!)
+      fill(out, from: t, rows: rows, cols: cols, type: type, repack: kernelType != plainType)
       return WeightMatrix(type: type, kernelType: kernelType, data: out, rows: rows, cols: cols)
     }
 
@@ -275,54 +234,44 @@ public final class ModelWeights: @unchecked Sendable {
       return target
     }
 
-    /// A matrix in a type the kernels multiply by: in place from the mapping when the stored type is
-    /// one (and F32 is not forced), else converted row by row to Q8_0 (or F32 for reference precision).
-    func plainMatrix(_ name: String, rows: Int, cols: Int) throws
-      -> (matrix: WeightMatrix, source: GGUFTensor, converted: UnsafeMutableRawPointer?) {
-      let t = try tensor(name, shape: [cols, rows])
-      var data = file.data(of: t).baseAddress!
-      var type = t.type
-      var converted: UnsafeMutableRawPointer?
-      let target = try storageType(t, cols: cols)
-      if target != t.type {
-        let outRowBytes = target.byteCount(elements: cols)!
-        let out = allocate(rows * outRowBytes)
-        let inRowBytes = t.type.byteCount(elements: cols)!
-        let inType = Int32(t.type.rawValue)
-        if target == .f32 {
-          ssa_dequantize_rows(inType, data, inRowBytes, out.assumingMemoryBound(to: Float.self), Int64(rows), Int64(cols))
-        } else {
-          // Through F32 in blocks of rows, so the temporary stays small.
-          let block = max(1, (1 << 20) / cols)
-          let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * cols)
-          defer { buffer.deallocate() }
-          var r = 0
-          while r < rows {
-            let n = min(block, rows - r)
-            ssa_dequantize_rows(inType, data + r * inRowBytes, inRowBytes, buffer, Int64(n), Int64(cols))
-            ssa_quantize_rows(Int32(target.rawValue), buffer, out + r * outRowBytes, Int64(n), Int64(cols), 0)
-            r += n
-          }
-        }
-        file.release(t)
-        data = UnsafeRawPointer(out)
-        type = target
-        converted = out
+    /// Writes tensor `t` into `dst` in `type` (converted through F32 when stored otherwise), in the
+    /// repacked layout when `repack`, slice by slice, each slice's pages of the mapping released as
+    /// soon as it is done. So the file's copy and ours never coexist beyond a slice: for the 150 MB
+    /// output head that is what sets the peak RSS.
+    func fill(_ dst: UnsafeMutableRawPointer, from t: GGUFTensor, rows: Int, cols: Int, type: GGMLType, repack: Bool) {
+      let source = file.data(of: t).baseAddress!
+      let inType = Int32(t.type.rawValue), outType = Int32(type.rawValue)
+      let inRowBytes = t.type.byteCount(elements: cols)!, outRowBytes = type.byteCount(elements: cols)!
+      let convert = type != t.type
+      // About 1 MiB of the file per slice, in whole groups of 8 rows (the repacked layout's unit).
+      let sliceRows = max(8, (1 << 20) / max(inRowBytes, 1) / 8 * 8)
+      let converted = convert && repack ? UnsafeMutableRawPointer.allocate(byteCount: sliceRows * outRowBytes, alignment: 64) : nil
+      let floats = convert && type != .f32 ? UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * cols) : nil
+      defer {
+        converted?.deallocate()
+        floats?.deallocate()
       }
-      return (WeightMatrix(type: type, kernelType: Int32(type.rawValue), data: data, rows: rows, cols: cols), t, converted)
-    }
-
-    /// `m` in the kernels' interleaved layout when that pays (native precision), in memory of the same
-    /// size; the plain copy is freed, or its pages in the mapping released, so weights are held once.
-    func repacked(_ m: WeightMatrix, source: GGUFTensor?, converted: UnsafeMutableRawPointer?) -> WeightMatrix {
-      guard precision == .native else { return m }
-      let target = ssa_repack_type(m.kernelType, Int64(m.rows), Int64(m.cols))
-      guard target != m.kernelType else { return m }
-      let bytes = m.rows * m.rowBytes
-      let out = allocate(bytes)
-      ssa_repack(m.kernelType, m.data, Int64(m.rows), Int64(m.cols), out)
-      if let converted { deallocate(converted, bytes) } else if let source { file.release(source) }
-      return WeightMatrix(type: m.type, kernelType: target, data: out, rows: m.rows, cols: m.cols)
+      var r = 0
+      while r < rows {
+        let n = min(sliceRows, rows - r)
+        let input = source + r * inRowBytes, output = dst + r * outRowBytes
+        if convert {
+          let plain = converted ?? output
+          if let floats {
+            ssa_dequantize_rows(inType, input, inRowBytes, floats, Int64(n), Int64(cols))
+            ssa_quantize_rows(outType, floats, plain, Int64(n), Int64(cols), 0)
+          } else {
+            ssa_dequantize_rows(inType, input, inRowBytes, plain.assumingMemoryBound(to: Float.self), Int64(n), Int64(cols))
+          }
+          if repack { ssa_repack(outType, plain, Int64(n), Int64(cols), output) }
+        } else if repack {
+          ssa_repack(outType, input, Int64(n), Int64(cols), output)
+        } else {
+          output.copyMemory(from: input, byteCount: n * inRowBytes)
+        }
+        file.release(t, offset: r * inRowBytes, count: n * inRowBytes)
+        r += n
+      }
     }
   }
 }
