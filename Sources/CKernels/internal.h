@@ -61,6 +61,9 @@ typedef struct {
   // y[t][r] for r in [r0, r1), t in [t0, t1). Each output element is computed by the same sequence
   // of operations whatever the range, so results do not depend on how work is split.
   void (*gemm)(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1);
+  // Prefill work items of this many rows x tokens (0: the driver's defaults), for kernels that
+  // amortize a per-token-block step over many rows.
+  int64_t item_rows, item_tokens;
 } ssa_mm_kernel;
 
 // Attention over one KV head group: query tokens [t0, t1) of the heads that read KV head g.

@@ -19,8 +19,10 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
     a.act = scratch;
     a.act_stride = act_stride;
   }
-  const int64_t row_blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-  const int64_t token_blocks = (n + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
+  int64_t row_block = ROW_BLOCK, token_block = TOKEN_BLOCK;
+  if (n > 1 && k->item_rows) row_block = k->item_rows, token_block = k->item_tokens;
+  const int64_t row_blocks = (rows + row_block - 1) / row_block;
+  const int64_t token_blocks = (n + token_block - 1) / token_block;
   const int64_t items = row_blocks * token_blocks;
   const int nt = ssa_threads();
   (void)nt;  // unused when built without OpenMP
@@ -42,8 +44,8 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
     while ((i0 = ssa_claim(&next, grain)) < items) {
       for (int64_t i = i0; i < i0 + grain && i < items; i++) {
         const int64_t tb = i / row_blocks, rb = i % row_blocks;
-        const int64_t r0 = rb * ROW_BLOCK, r1 = r0 + ROW_BLOCK < rows ? r0 + ROW_BLOCK : rows;
-        const int64_t t0 = tb * TOKEN_BLOCK, t1 = t0 + TOKEN_BLOCK < n ? t0 + TOKEN_BLOCK : n;
+        const int64_t r0 = rb * row_block, r1 = r0 + row_block < rows ? r0 + row_block : rows;
+        const int64_t t0 = tb * token_block, t1 = t0 + token_block < n ? t0 + token_block : n;
         k->gemm(&a, r0, r1, t0, t1);
       }
     }

@@ -71,6 +71,14 @@ INLINE __m256i dot_q4_r8(const __m256i lo[4], const __m256i hi[4], const int8_t 
   return s;
 }
 
+// The same from activations already broadcast to the lanes (xq[k] = bcast4(x + 4k)).
+INLINE __m256i dot_q4_r8x(const __m256i lo[4], const __m256i hi[4], const __m256i xq[8]) {
+  __m256i s = _mm256_setzero_si256();
+  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, lo[k], xq[k]);
+  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, hi[k], xq[4 + k]);
+  return s;
+}
+
 // Sum over a 32-block of int8 weight times activation for 8 rows; aw = |w|, the sign moves to x.
 INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x) {
   __m256i s = _mm256_setzero_si256();
