@@ -37,12 +37,12 @@ static int failures = 0;
   } while (0)
 
 static void encode(int type, const float *x, void *dst, int64_t rows, int64_t cols) {
-  if (type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8) {
-    const int base = type == SSA_TYPE_Q4_0_R8 ? SSA_TYPE_Q4_0 : SSA_TYPE_Q8_0;
+  if (type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8 || type == SSA_TYPE_Q4_0_R16 || type == SSA_TYPE_Q8_0_R16) {
+    const int base = type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q4_0_R16 ? SSA_TYPE_Q4_0 : SSA_TYPE_Q8_0;
     const size_t bytes = (size_t)rows * (size_t)(cols / 32) * ssa_type_block_bytes(base);
     void *plain = malloc(bytes);
     encode(base, x, plain, rows, cols);
-    ssa_repack(base, plain, rows, cols, dst);
+    ssa_repack(type, plain, rows, cols, dst);
     free(plain);
     return;
   }

@@ -2,6 +2,7 @@
 // kernel table of the best one, and keeps the others this CPU can run so tests can force them.
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -9,15 +10,20 @@
 
 ssa_kernel_table ssa_kernels;
 
-enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_NEON, ISA_COUNT };
+// In order of preference: a later ISA this CPU runs wins. AMX is AVX-512 VNNI plus the tile unit.
+enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_AMX, ISA_NEON, ISA_COUNT };
 
-static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512vnni", "neon"};
+static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512vnni", "amx", "neon"};
 static ssa_kernel_table tables[ISA_COUNT];
 static int available[ISA_COUNT];
 static int threads = 1;
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 static uint64_t xgetbv0(void) {
   uint32_t lo, hi;
@@ -25,7 +31,22 @@ static uint64_t xgetbv0(void) {
   return (uint64_t)hi << 32 | lo;
 }
 
+static int amx_granted;
+
+static int request_tile_data(void) {
+#if defined(__linux__) && defined(__x86_64__)
+  enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
+  amx_granted = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#endif
+  return amx_granted;
+}
+
+int ssa_amx_usable(void) { return amx_granted; }
+
 static void detect(void) {
+  // SSA_NO_AMX=1 (any value but 0) keeps the tile unit unused: AVX-512 VNNI kernels only.
+  const char *no_amx = getenv("SSA_NO_AMX");
+  const int amx_allowed = !(no_amx && *no_amx && strcmp(no_amx, "0") != 0);
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return;
   const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
@@ -35,8 +56,13 @@ static void detect(void) {
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return;
   const int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1;
   const int avx512vl = (b >> 31) & 1, avx512vnni = (c >> 11) & 1;
+  const int amx_tile = (d >> 24) & 1, amx_int8 = (d >> 25) & 1;
   available[ISA_AVX2] = ymm_os && avx2 && fma && f16c;
   available[ISA_AVX512] = available[ISA_AVX2] && zmm_os && avx512f && avx512bw && avx512vl && avx512vnni;
+  // The tile registers: the OS must enable their state (XCR0 bits 17-18) and, on Linux, grant this
+  // process the 8 KB of tile data per thread (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16+).
+  const int tile_os = (xcr0 & 0x60000) == 0x60000;
+  available[ISA_AMX] = available[ISA_AVX512] && amx_tile && amx_int8 && tile_os && amx_allowed && request_tile_data();
 }
 #elif defined(__aarch64__)
 #if defined(__linux__)
@@ -64,12 +90,17 @@ static void detect(void) {
 static void detect(void) {}
 #endif
 
+#if !defined(__x86_64__) && !defined(__i386__)
+int ssa_amx_usable(void) { return 0; }
+#endif
+
 // Each ISA's table starts as a copy of the scalar one, so an entry an ISA lacks falls back.
 static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
     [ISA_SCALAR] = NULL,
 #if defined(__x86_64__)
     [ISA_AVX2] = ssa_fill_avx2,
     [ISA_AVX512] = ssa_fill_avx512,
+    [ISA_AMX] = ssa_fill_amx,
 #endif
 #if defined(__aarch64__)
     [ISA_NEON] = ssa_fill_neon,
@@ -78,6 +109,7 @@ static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
 
 static void fill(int isa) {
   ssa_fill_scalar(&tables[isa]);
+  if (isa == ISA_AMX) ssa_fill_avx512(&tables[isa]);  // AMX adds to the AVX-512 kernels
   if (fillers[isa]) fillers[isa](&tables[isa]);
   tables[isa].name = isa_names[isa];
 }
@@ -123,7 +155,9 @@ size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n) {
   for (int i = 0; i < ISA_COUNT; i++) {
     const ssa_mm_kernel *k = &tables[i].mm[wtype];
     if (!available[i] || !k->act_row_bytes) continue;
-    const size_t bytes = k->act_row_bytes(cols) * (size_t)n;
+    // tile kernels: rows padded to whole tiles, then every scale again (matmul.c)
+    const int64_t pad = k->pad_tokens, rows = pad > 0 ? (n + pad - 1) / pad * pad : n;
+    const size_t bytes = k->act_row_bytes(cols) * (size_t)rows + (pad > 0 ? (size_t)rows * (size_t)(cols / QK) * 4 : 0);
     if (bytes > most) most = bytes;
   }
   return most;

@@ -29,6 +29,15 @@ typedef struct { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K 
 // nibbles are elements 4k.., the high ones 16+4k..; Q8_0: k < 8, elements 4k..4k+3).
 typedef struct { uint16_t d[8]; uint8_t qs[8 * QK / 2]; } block_q4_0_r8;  // 144 bytes
 typedef struct { uint16_t d[8]; int8_t qs[8 * QK]; } block_q8_0_r8;       // 272 bytes
+// The same with 16 rows (group k: 64 bytes, 4 of each row): one 512-bit register per group, and the
+// Q8_0 quants of a block are exactly an AMX B tile (8 rows of 64 bytes: 4 consecutive k of 16 rows).
+typedef struct { uint16_t d[16]; uint8_t qs[16 * QK / 2]; } block_q4_0_r16;  // 288 bytes
+typedef struct { uint16_t d[16]; int8_t qs[16 * QK]; } block_q8_0_r16;       // 544 bytes
+
+// Rows a repacked type interleaves (8 or 16), 0 for other types; nonzero `q4` when it holds Q4_0.
+static inline int repacked_rows(int type) {
+  return type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8 ? 8 : type == SSA_TYPE_Q4_0_R16 || type == SSA_TYPE_Q8_0_R16 ? 16 : 0;
+}
 
 // ---- int8 activations ------------------------------------------------------------------------------
 // Quantized weights multiply activations quantized per 32-block right before the matmul. One row of
@@ -51,6 +60,9 @@ typedef struct {
   size_t act_stride;  // bytes per activation row
   float *y;
   int64_t ldy;
+  // Kernels with pad_tokens: every activation scale again, token-tile-major for loading 16 tokens'
+  // scales as one vector: the scale of block b of token t at [((t / 16) * (cols / 32) + b) * 16 + t % 16].
+  const float *act_scales;
 } ssa_mm_args;
 
 typedef struct {
@@ -64,6 +76,9 @@ typedef struct {
   // Prefill work items of this many rows x tokens (0: the driver's defaults), for kernels that
   // amortize a per-token-block step over many rows.
   int64_t item_rows, item_tokens;
+  // Kernels that read activations in whole tiles of this many tokens (AMX: 16) get that many rows
+  // of scratch past the last token, zeroed, so a tile never reads outside the buffer (0: none).
+  int64_t pad_tokens;
 } ssa_mm_kernel;
 
 // Attention over one KV head group: query tokens [t0, t1) of the heads that read KV head g.
@@ -97,6 +112,9 @@ void ssa_fill_scalar(ssa_kernel_table *t);
 void ssa_fill_avx2(ssa_kernel_table *t);
 void ssa_fill_avx512(ssa_kernel_table *t);
 void ssa_fill_neon(ssa_kernel_table *t);
+void ssa_fill_amx(ssa_kernel_table *t);  // on top of the AVX-512 table
+// AMX: nonzero once the OS let this process use the tile registers (dispatch.c asks at start-up).
+int ssa_amx_usable(void);
 
 void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
 

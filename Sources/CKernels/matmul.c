@@ -9,15 +9,33 @@
 // weight rows is reused across them.
 #define TOKEN_BLOCK 256
 
+// Tile kernels (pad_tokens) also get every activation scale in token-tile-major order after the
+// padded rows: 16 tokens' scales of a block are then one vector load.
+static float *tile_scales(const ssa_mm_kernel *k, void *scratch, size_t act_stride, int64_t n) {
+  const int64_t padded = (n + k->pad_tokens - 1) / k->pad_tokens * k->pad_tokens;
+  return (float *)((uint8_t *)scratch + (size_t)padded * act_stride);
+}
+
 void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
                 int64_t n, float *y, int64_t ldy, void *scratch) {
   const ssa_mm_kernel *k = &ssa_kernels.mm[wtype];
   const size_t w_stride = (size_t)(cols / ssa_type_block_elems(wtype)) * ssa_type_block_bytes(wtype);
-  ssa_mm_args a = {w, w_stride, cols, x, (size_t)ldx * sizeof(float), y, ldy};
+  ssa_mm_args a = {w, w_stride, cols, x, (size_t)ldx * sizeof(float), y, ldy, NULL};
   const size_t act_stride = k->convert_act ? k->act_row_bytes(cols) : 0;
   if (k->convert_act) {
     a.act = scratch;
     a.act_stride = act_stride;
+  }
+  // Tile kernels read whole tiles of pad_tokens tokens: the rows past the last token are zeros.
+  const int tiled = k->convert_act && k->pad_tokens > 0 && n > 1;
+  const int64_t nb = cols / QK, tile = tiled ? k->pad_tokens : 1;
+  float *scales = tiled ? tile_scales(k, scratch, act_stride, n) : NULL;
+  if (tiled) {
+    const int64_t padded = (n + tile - 1) / tile * tile;
+    memset((uint8_t *)scratch + n * act_stride, 0, (size_t)(padded - n) * act_stride);
+    for (int64_t t = n; t < padded; t++)
+      for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = 0.0f;
+    a.act_scales = scales;
   }
   int64_t row_block = ROW_BLOCK, token_block = TOKEN_BLOCK;
   if (n > 1 && k->item_rows) row_block = k->item_rows, token_block = k->item_tokens;
@@ -35,7 +53,12 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
     if (k->convert_act) {
 #pragma omp for schedule(static)
       for (int64_t t = 0; t < n; t++) {
-        k->convert_act(x + t * ldx, (uint8_t *)scratch + t * act_stride, cols);
+        uint8_t *row = (uint8_t *)scratch + t * act_stride;
+        k->convert_act(x + t * ldx, row, cols);
+        if (scales) {
+          const float *d = act_q8_d(row, cols);
+          for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = d[b];
+        }
       }
     }
     // Token blocks outermost so consecutive items share activations in cache. Items are claimed

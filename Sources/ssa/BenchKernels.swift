@@ -11,7 +11,7 @@ struct BenchKernels: ParsableCommand {
     commandName: "bench-kernels",
     abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes.")
 
-  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8).")
+  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8, Q8_0_R16, Q4_0_R16).")
   var types = "Q8_0,Q4_0,Q8_0_R8,Q4_0_R8"
 
   @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: the one picked at start-up).")
@@ -34,7 +34,7 @@ struct BenchKernels: ParsableCommand {
 
   static let typeIDs: [String: ssa_type] = [
     "F32": SSA_TYPE_F32, "F16": SSA_TYPE_F16, "BF16": SSA_TYPE_BF16, "Q8_0": SSA_TYPE_Q8_0, "Q4_0": SSA_TYPE_Q4_0,
-    "Q8_0_R8": SSA_TYPE_Q8_0_R8, "Q4_0_R8": SSA_TYPE_Q4_0_R8,
+    "Q8_0_R8": SSA_TYPE_Q8_0_R8, "Q4_0_R8": SSA_TYPE_Q4_0_R8, "Q8_0_R16": SSA_TYPE_Q8_0_R16, "Q4_0_R16": SSA_TYPE_Q4_0_R16,
   ]
   // Qwen2.5-0.5B: (rows, cols) of one layer's projections, and the output head.
   static let layer: [(name: String, rows: Int, cols: Int)] = [
@@ -142,13 +142,15 @@ struct BenchKernels: ParsableCommand {
   /// Random weights encoded row by row (a pattern of random floats at a different offset per row),
   /// then repacked for a repacked type.
   private func weights(type: Int32, rows: Int, cols: Int) -> UnsafeMutableRawBufferPointer {
-    let base: Int32 = type == Int32(SSA_TYPE_Q4_0_R8.rawValue) ? Int32(SSA_TYPE_Q4_0.rawValue)
-      : type == Int32(SSA_TYPE_Q8_0_R8.rawValue) ? Int32(SSA_TYPE_Q8_0.rawValue) : type
+    let q4Packed = [SSA_TYPE_Q4_0_R8, SSA_TYPE_Q4_0_R16].map { Int32($0.rawValue) }
+    let q8Packed = [SSA_TYPE_Q8_0_R8, SSA_TYPE_Q8_0_R16].map { Int32($0.rawValue) }
+    let base: Int32 = q4Packed.contains(type) ? Int32(SSA_TYPE_Q4_0.rawValue)
+      : q8Packed.contains(type) ? Int32(SSA_TYPE_Q8_0.rawValue) : type
     if base != type {
       let plain = weights(type: base, rows: rows, cols: cols)
       defer { plain.deallocate() }
       let packed = UnsafeMutableRawBufferPointer.allocate(byteCount: plain.count, alignment: 64)
-      ssa_repack(base, plain.baseAddress, Int64(rows), Int64(cols), packed.baseAddress)
+      ssa_repack(type, plain.baseAddress, Int64(rows), Int64(cols), packed.baseAddress)
       return packed
     }
     let rowBytes = cols / Int(ssa_type_block_elems(type)) * ssa_type_block_bytes(type)

@@ -9,6 +9,7 @@ final class KernelMatmulTests: XCTestCase {
   static let weightTypes: [(String, ssa_type)] = [
     ("F32", SSA_TYPE_F32), ("F16", SSA_TYPE_F16), ("BF16", SSA_TYPE_BF16),
     ("Q8_0", SSA_TYPE_Q8_0), ("Q4_0", SSA_TYPE_Q4_0), ("Q8_0_R8", SSA_TYPE_Q8_0_R8), ("Q4_0_R8", SSA_TYPE_Q4_0_R8),
+    ("Q8_0_R16", SSA_TYPE_Q8_0_R16), ("Q4_0_R16", SSA_TYPE_Q4_0_R16),
   ]
   // Shapes that are not multiples of any row or token tile, vector width or thread split.
   static let shapes: [(rows: Int, cols: Int, n: Int)] = [
@@ -19,7 +20,16 @@ final class KernelMatmulTests: XCTestCase {
     (8, 32, 1), (16, 64, 2), (48, 96, 3), (64, 160, 5), (40, 288, 7), (136, 320, 19), (56, 896, 37),
   ]
 
-  static func shapes(_ name: String) -> [(rows: Int, cols: Int, n: Int)] { name.hasSuffix("_R8") ? shapesR8 : shapes }
+  // 16 rows a group; token counts that leave partial AMX tiles (16 tokens) and items (128 tokens), a
+  // row longer than one expanded Q4_0 chunk (64 blocks), a single token among many (a 1-token item).
+  static let shapesR16: [(rows: Int, cols: Int, n: Int)] = [
+    (16, 32, 1), (32, 64, 2), (48, 96, 3), (64, 160, 17), (48, 288, 7), (144, 320, 19), (80, 896, 37),
+    (32, 2112, 20), (16, 64, 129),
+  ]
+
+  static func shapes(_ name: String) -> [(rows: Int, cols: Int, n: Int)] {
+    name.hasSuffix("_R8") ? shapesR8 : name.hasSuffix("_R16") ? shapesR16 : shapes
+  }
 
   override func tearDown() {
     _ = ssa_force_isa(KernelSupport.isas.last!)
@@ -80,7 +90,7 @@ final class KernelMatmulTests: XCTestCase {
     for (name, t) in Self.weightTypes {
       let type = KernelSupport.type(t)
       for shape in Self.shapes(name) {
-        let q4 = t == SSA_TYPE_Q4_0 || t == SSA_TYPE_Q4_0_R8
+        let q4 = t == SSA_TYPE_Q4_0 || t == SSA_TYPE_Q4_0_R8 || t == SSA_TYPE_Q4_0_R16
         // Small integers with one block maximum (so the quantizers keep them exact): every block
         // sum stays below 2^15 and every total below 2^22, exact in float.
         var values = [Float](), x = [Float]()
@@ -118,7 +128,7 @@ final class KernelMatmulTests: XCTestCase {
       _ = ssa_force_isa(isa)
       for (name, t) in Self.weightTypes {
         let type = KernelSupport.type(t)
-        for shape in [(rows: 64, cols: 160, n: 1), (rows: 136, cols: 320, n: 19), (rows: 296, cols: 64, n: 70)] {
+        for shape in [(rows: 64, cols: 160, n: 1), (rows: 144, cols: 320, n: 19), (rows: 304, cols: 64, n: 70)] {
           let weights = KernelSupport.encode(rng.floats(shape.rows * shape.cols), type: type, cols: shape.cols)
           let x = rng.floats(shape.n * shape.cols)
           ssa_set_threads(1)
@@ -150,8 +160,8 @@ final class KernelMatmulTests: XCTestCase {
 
   func testDequantizeRepackedRow() {
     var rng = KernelRandom(seed: 5)
-    let rows = 24, cols = 96
-    for packed in [SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8] {
+    let rows = 48, cols = 96
+    for packed in [SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8, SSA_TYPE_Q8_0_R16, SSA_TYPE_Q4_0_R16] {
       let type = KernelSupport.type(packed)
       let values = rng.floats(rows * cols)
       let plain = KernelSupport.decode(KernelSupport.encode(values, type: KernelSupport.plain(type), cols: cols),
@@ -170,13 +180,48 @@ final class KernelMatmulTests: XCTestCase {
     let q4 = KernelSupport.type(SSA_TYPE_Q4_0)
     XCTAssertEqual(ssa_repack_type(q4, 7, 64), q4, "rows must come in eights")
     XCTAssertEqual(ssa_repack_type(KernelSupport.type(SSA_TYPE_F16), 64, 64), KernelSupport.type(SSA_TYPE_F16))
-    let expected = isa == "avx2" || isa == "avx512vnni" ? KernelSupport.type(SSA_TYPE_Q4_0_R8) : q4
+    let expected = isa == "amx" ? KernelSupport.type(SSA_TYPE_Q4_0_R16)
+      : isa == "avx2" || isa == "avx512vnni" ? KernelSupport.type(SSA_TYPE_Q4_0_R8) : q4
     XCTAssertEqual(ssa_repack_type(q4, 64, 64), expected)
+    XCTAssertEqual(ssa_repack_type(q4, 24, 64), isa == "amx" ? q4 : expected, "AMX takes rows in sixteens")
     XCTAssertEqual(ssa_type_block_bytes(KernelSupport.type(SSA_TYPE_Q4_0_R8)), 18)
+    XCTAssertEqual(ssa_type_block_bytes(KernelSupport.type(SSA_TYPE_Q8_0_R16)), 34)
   }
 
   func testScratchSize() {
     XCTAssertEqual(ssa_matmul_scratch_size(KernelSupport.type(SSA_TYPE_F32), 896, 4), 0)
     XCTAssertGreaterThanOrEqual(ssa_matmul_scratch_size(KernelSupport.type(SSA_TYPE_Q8_0), 896, 4), 4 * (896 + 28 * 8))
+  }
+}
+
+extension KernelMatmulTests {
+  /// Every R16 kernel (scalar reference, 512-bit vectors, AMX tiles) takes the same per-block step,
+  /// so on random data all of them, and decode (one token at a time) against prefill, agree bit for bit.
+  func testR16KernelsAgreeBitwise() {
+    var rng = KernelRandom(seed: 6)
+    let isas = KernelSupport.isas.filter { $0 == "scalar" || $0 == "avx512vnni" || $0 == "amx" }
+    for t in [SSA_TYPE_Q8_0_R16, SSA_TYPE_Q4_0_R16] {
+      let type = KernelSupport.type(t)
+      for shape in [(rows: 48, cols: 4864, n: 37), (rows: 64, cols: 896, n: 150)] {
+        let weights = KernelSupport.encode(rng.floats(shape.rows * shape.cols), type: type, cols: shape.cols)
+        let x = rng.floats(shape.n * shape.cols, scale: 3)
+        var reference: [Float]?
+        for isa in isas {
+          _ = ssa_force_isa(isa)
+          let y = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols, x: x, n: shape.n)
+          if let reference {
+            XCTAssertEqual(y.map(\.bitPattern), reference.map(\.bitPattern), "\(isa) \(t) \(shape)")
+          } else {
+            reference = y
+          }
+          for tok in [0, shape.n - 1] {
+            let one = KernelSupport.matmul(type: type, weights: weights, rows: shape.rows, cols: shape.cols,
+                                           x: Array(x[(tok * shape.cols)..<((tok + 1) * shape.cols)]), n: 1)
+            XCTAssertEqual(one.map(\.bitPattern), y[(tok * shape.rows)..<((tok + 1) * shape.rows)].map(\.bitPattern),
+                           "\(isa) \(t) \(shape): decode of token \(tok) equals prefill")
+          }
+        }
+      }
+    }
   }
 }

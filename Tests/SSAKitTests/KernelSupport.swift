@@ -24,7 +24,11 @@ enum KernelSupport {
 
   /// The GGML type a repacked type is made from (the type itself otherwise).
   static func plain(_ t: Int32) -> Int32 {
-    t == type(SSA_TYPE_Q4_0_R8) ? type(SSA_TYPE_Q4_0) : t == type(SSA_TYPE_Q8_0_R8) ? type(SSA_TYPE_Q8_0) : t
+    switch t {
+    case type(SSA_TYPE_Q4_0_R8), type(SSA_TYPE_Q4_0_R16): return type(SSA_TYPE_Q4_0)
+    case type(SSA_TYPE_Q8_0_R8), type(SSA_TYPE_Q8_0_R16): return type(SSA_TYPE_Q8_0)
+    default: return t
+    }
   }
 
   /// Encodes rows of floats as weights of type `t` (F32, F16, BF16, Q8_0, Q4_0, or repacked).
@@ -32,7 +36,7 @@ enum KernelSupport {
     if plain(t) != t {
       let base = encode(values, type: plain(t), cols: cols)
       var out = [UInt8](repeating: 0, count: base.count)
-      out.withUnsafeMutableBytes { ssa_repack(plain(t), base, Int64(values.count / cols), Int64(cols), $0.baseAddress) }
+      out.withUnsafeMutableBytes { ssa_repack(t, base, Int64(values.count / cols), Int64(cols), $0.baseAddress) }
       return out
     }
     let rows = values.count / cols
@@ -77,7 +81,7 @@ enum KernelSupport {
   static var isas: [String] {
     let current = String(cString: ssa_kernel_isa())
     defer { _ = ssa_force_isa(current) }
-    return ["scalar", "avx2", "avx512vnni", "neon"].filter { ssa_force_isa($0) != 0 }
+    return ["scalar", "avx2", "avx512vnni", "amx", "neon"].filter { ssa_force_isa($0) != 0 }
   }
 
   /// y = x . W^T through ssa_matmul with the current kernels and thread count.

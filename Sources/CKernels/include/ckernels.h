@@ -33,9 +33,12 @@ enum ssa_type {
   SSA_TYPE_I64 = 27,
   SSA_TYPE_F64 = 28,
   SSA_TYPE_BF16 = 30,
-  // Not GGML types: weights repacked at load time by ssa_repack (8 rows interleaved per 32-block).
+  // Not GGML types: weights repacked at load time by ssa_repack (8 or 16 rows interleaved per
+  // 32-block).
   SSA_TYPE_Q4_0_R8 = 200,
   SSA_TYPE_Q8_0_R8 = 201,
+  SSA_TYPE_Q4_0_R16 = 202,
+  SSA_TYPE_Q8_0_R16 = 203,
 };
 
 // ---- fp16 / bf16 scalar conversion ---------------------------------------------------------------
@@ -69,7 +72,8 @@ void ssa_quantize_row_q4_0_weighted(const float *x, void *dst, int64_t n, const 
 // Kernels split work across OpenMP threads; this sets how many (<= 0: all cores).
 void ssa_set_threads(int n);
 int ssa_get_threads(void);
-// The instruction set the kernels picked at start-up: "avx512vnni", "avx2", "neon" or "scalar".
+// The instruction set the kernels picked at start-up: "amx" (AVX-512 VNNI plus AMX-INT8 tiles),
+// "avx512vnni", "avx2", "neon" or "scalar".
 const char *ssa_kernel_isa(void);
 // Tests: use the named ISA's kernels (if this CPU has it); returns nonzero on success.
 int ssa_force_isa(const char *isa);
@@ -77,7 +81,7 @@ int ssa_force_isa(const char *isa);
 // ---- matrix multiplication -------------------------------------------------------------------------
 // y[t][r] = sum_c x[t][c] * w[r][c] for t < n, r < rows.
 // w: `rows` rows of `cols` elements of type `wtype` in GGML layout (F32, F16, BF16, Q8_0 or Q4_0), or
-// repacked by ssa_repack (Q4_0_R8, Q8_0_R8).
+// repacked by ssa_repack (Q4_0_R8, Q8_0_R8, Q4_0_R16, Q8_0_R16).
 // x: n rows of `cols` floats, ldx floats apart; y: n rows of `rows` floats, ldy floats apart.
 // Quantized weights pair with int8 activations quantized per 32-block inside the call; cols is then
 // a multiple of 32. Every output is computed the same way whatever the thread count.
@@ -87,19 +91,22 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
                 int64_t n, float *y, int64_t ldy, void *scratch);
 
 // ---- weight repacking at load time -----------------------------------------------------------------
-// Q4_0 and Q8_0 weights can be rearranged, in the same number of bytes, so that 8 rows share each
-// SIMD register (8 rows' 32-blocks interleaved in 4-byte groups, their 8 scales first): the int8
-// sums of 8 rows then finish in one vector; the AVX2 prefill GEMM runs 2.7x (Q4_0) and 1.7x (Q8_0)
-// faster, and decode reads one stream instead of several.
-// ssa_repack_type: the type to repack `wtype` weights of this shape into for the kernels in use, or
-// wtype itself when repacking would not pay (other types, rows not a multiple of 8, no SIMD).
+// Q4_0 and Q8_0 weights can be rearranged, in the same number of bytes, so that 8 rows (R8: one
+// 256-bit register) or 16 rows (R16: one 512-bit register, or one AMX B tile) share each SIMD register:
+// the rows' 32-blocks interleaved in 4-byte groups, their scales first. The int8 sums of 8 or 16 rows
+// then finish in one vector; the AVX2 prefill GEMM runs 2.7x (Q4_0) and 1.7x (Q8_0) faster, AMX
+// loads a block of 16 rows as one tile, and decode reads one stream instead of several.
+// ssa_repack_type: the type to repack `wtype` weights of this shape into for the kernels in use
+// (R16 with AMX, R8 with AVX2 or AVX-512), or wtype itself when repacking would not pay (other types,
+// rows not a multiple of the group, no SIMD).
 int ssa_repack_type(int wtype, int64_t rows, int64_t cols);
-// dst (as many bytes as src) = src rearranged into ssa_repack_type's layout.
+// dst (as many bytes as src) = src, Q4_0 or Q8_0 rows (a multiple of the group), rearranged into the
+// layout of `packed` (Q4_0_R8, Q8_0_R8, Q4_0_R16 or Q8_0_R16; src is the GGML type it is made from).
 // ssa_matmul takes the result with the repacked type; ssa_dequantize_row does not (rows are no
 // longer contiguous): a tied embedding/output matrix can be repacked in place of the original and
 // its rows read with ssa_dequantize_repacked_row, so it is held once.
-void ssa_repack(int wtype, const void *src, int64_t rows, int64_t cols, void *dst);
-// dst[0..cols) = row `row` of repacked weights w (Q4_0_R8 or Q8_0_R8), the values
+void ssa_repack(int packed, const void *src, int64_t rows, int64_t cols, void *dst);
+// dst[0..cols) = row `row` of repacked weights w (any repacked type), the values
 // ssa_dequantize_row gives for that row of the original.
 void ssa_dequantize_repacked_row(int type, const void *w, int64_t cols, int64_t row, float *dst);
 

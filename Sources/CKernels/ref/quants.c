@@ -15,6 +15,7 @@ int64_t ssa_type_block_elems(int type) {
       return 1;
     case SSA_TYPE_Q4_0: case SSA_TYPE_Q4_1: case SSA_TYPE_Q5_0: case SSA_TYPE_Q5_1:
     case SSA_TYPE_Q8_0: case SSA_TYPE_Q8_1: case SSA_TYPE_Q4_0_R8: case SSA_TYPE_Q8_0_R8:
+    case SSA_TYPE_Q4_0_R16: case SSA_TYPE_Q8_0_R16:
       return QK;
     case SSA_TYPE_Q2_K: case SSA_TYPE_Q3_K: case SSA_TYPE_Q4_K: case SSA_TYPE_Q5_K:
     case SSA_TYPE_Q6_K: case SSA_TYPE_Q8_K:
@@ -42,8 +43,8 @@ size_t ssa_type_block_bytes(int type) {
     case SSA_TYPE_Q5_K: return sizeof(block_q5_K);
     case SSA_TYPE_Q6_K: return sizeof(block_q6_K);
     case SSA_TYPE_Q8_K: return 292;  // float d, int8 qs[256], int16 bsums[16]
-    case SSA_TYPE_Q4_0_R8: return sizeof(block_q4_0);  // per row: the same bytes, rearranged
-    case SSA_TYPE_Q8_0_R8: return sizeof(block_q8_0);
+    case SSA_TYPE_Q4_0_R8: case SSA_TYPE_Q4_0_R16: return sizeof(block_q4_0);  // per row: the same bytes, rearranged
+    case SSA_TYPE_Q8_0_R8: case SSA_TYPE_Q8_0_R16: return sizeof(block_q8_0);
     default: return 0;
   }
 }

@@ -3,6 +3,7 @@
 // register tiles of RM weight rows x RN tokens (tinyBLAS's scheme) in GGML layout, or 8 rows in the
 // lanes for repacked weights. Each output keeps its own accumulator updated once per 32-block, so a
 // result does not depend on the tile it was computed in, nor on the thread that computed it.
+#if defined(__x86_64__)
 #include "../internal.h"
 
 #include <immintrin.h>
@@ -108,3 +109,4 @@ INLINE __m256 exp8(__m256 x) {
 void ssa_fill_avx2(ssa_kernel_table *t) { fill_x86(t); }
 
 #pragma clang attribute pop
+#endif  // __x86_64__

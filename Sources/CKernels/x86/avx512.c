@@ -5,6 +5,7 @@
 //
 // tools/check_avx512.sh builds this file with SSA_EMULATE_AVX512 on a machine without AVX-512:
 // simde's portable implementations stand in for the AVX-512 intrinsics, so the logic is tested.
+#if defined(__x86_64__)
 #include "../internal.h"
 
 #include <math.h>
@@ -112,6 +113,80 @@ INLINE __m256 exp8(__m256 x) {
 #define ATTN_VECS 4
 #include "x86_kernels.inc"
 
-void ssa_fill_avx512(ssa_kernel_table *t) { fill_x86(t); }
+// ---- 16-row repacked weights (R16) on 512-bit registers ---------------------------------------------
+// Decode (and prefill without AMX): 16 rows in the lanes of one register x RN tokens. The int8 sums use
+// vpdpbusd's unsigned x signed form: Q4_0 nibbles are unsigned as stored; Q8_0 weights are made
+// unsigned by flipping their sign bit (w + 128, as 512-bit AVX-512 has no vpsignb). The offsets come
+// back exactly from the activations' block sums: isum = dot - 8 sum(x) (Q4_0), dot - 128 sum(x) (Q8_0).
+// Each block then does acc = fma(isum, dw * dx, acc): the step of the AMX kernel and of the scalar
+// R16 reference, so decode, prefill and every thread count give the same bits.
+
+INLINE __m512i bcast4_512(const int8_t *x) { return _mm512_set1_epi32(*(const int32_t *)x); }
+
+INLINE void tile_r16(const ssa_mm_args *a, int64_t g, int64_t t0, const int RN, const int q4) {
+  const int64_t nb = a->cols / QK;
+  const size_t xs = a->act_stride;
+  const size_t bb = q4 ? sizeof(block_q4_0_r16) : sizeof(block_q8_0_r16);
+  const int8_t *x = (const int8_t *)a->act + t0 * xs;
+  const uint8_t *xd = (const uint8_t *)act_q8_d((void *)x, a->cols);
+  const uint8_t *xo = (const uint8_t *)act_q8_s((void *)x, a->cols);
+  const uint8_t *blk = (const uint8_t *)a->w + (size_t)(g * nb) * bb;
+  __m512 acc[4];
+  for (int j = 0; j < RN; j++) acc[j] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; b++, blk += bb, x += QK, xd += 4, xo += 4) {
+    if (RN == 1) {
+      // decode streams the matrix: fetch 2 KB ahead, every line of the block
+      for (size_t k = 0; k < bb; k += 64) _mm_prefetch((const char *)blk + 2048 + k, _MM_HINT_T0);
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
+    const uint8_t *qs = blk + 32;
+    __m512i wq[8];
+    if (q4) {
+      for (int k = 0; k < 4; k++) {
+        const __m512i raw = _mm512_loadu_si512(qs + 64 * k);
+        wq[k] = _mm512_and_si512(raw, _mm512_set1_epi8(0x0F));
+        wq[4 + k] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), _mm512_set1_epi8(0x0F));
+      }
+    } else {
+      for (int k = 0; k < 8; k++) wq[k] = _mm512_xor_si512(_mm512_loadu_si512(qs + 64 * k), _mm512_set1_epi8((char)0x80));
+    }
+    for (int j = 0; j < RN; j++) {
+      const size_t o = (size_t)j * xs;
+      __m512i s = _mm512_setzero_si512();
+      for (int k = 0; k < 8; k++) s = _mm512_dpbusd_epi32(s, wq[k], bcast4_512(x + o + 4 * k));
+      const int32_t sum8 = *(const int32_t *)(xo + o);  // 8 sum(x)
+      s = _mm512_sub_epi32(s, _mm512_set1_epi32(q4 ? sum8 : 16 * sum8));
+      const __m512 d = _mm512_mul_ps(dw, _mm512_set1_ps(*(const float *)(xd + o)));
+      acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), d, acc[j]);
+    }
+  }
+  for (int j = 0; j < RN; j++) _mm512_storeu_ps(a->y + (t0 + j) * a->ldy + g * 16, acc[j]);
+}
+
+// Rows come in groups of 16 (the driver's row blocks are multiples of 16); tokens in fours.
+#define GEMM_R16(name, Q4)                                                                       \
+  static void name(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {     \
+    for (int64_t t = t0; t < t1; t += 4) {                                                     \
+      const int64_t rn = t1 - t < 4 ? t1 - t : 4;                                              \
+      for (int64_t g = r0 / 16; g < r1 / 16; g++) {                                            \
+        switch (rn) {                                                                          \
+          case 4: tile_r16(a, g, t, 4, Q4); break;                                             \
+          case 3: tile_r16(a, g, t, 3, Q4); break;                                             \
+          case 2: tile_r16(a, g, t, 2, Q4); break;                                             \
+          default: tile_r16(a, g, t, 1, Q4); break;                                            \
+        }                                                                                      \
+      }                                                                                        \
+    }                                                                                          \
+  }
+
+GEMM_R16(gemm_q8_0_r16, 0)
+GEMM_R16(gemm_q4_0_r16, 1)
+
+void ssa_fill_avx512(ssa_kernel_table *t) {
+  fill_x86(t);
+  t->mm[SSA_TYPE_Q8_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, gemm_q8_0_r16};
+  t->mm[SSA_TYPE_Q4_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, gemm_q4_0_r16};
+}
 
 #pragma clang attribute pop
+#endif  // __x86_64__

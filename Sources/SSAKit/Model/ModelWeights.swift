@@ -191,14 +191,14 @@ public final class ModelWeights: @unchecked Sendable {
       let rowBytes = type.byteCount(elements: cols)!
       let plainType = Int32(type.rawValue)
       let target = ssa_repack_type(plainType, Int64(rows), Int64(cols))
-      // The repacked layout is row-group-major (8 rows a group), so repacking each part into its slice
-      // of the output equals repacking the stacked matrix, with no stacked copy in between.
+      // The repacked layout is row-group-major (8 or 16 rows a group), so repacking each part into its
+      // slice of the output equals repacking the stacked matrix, with no stacked copy in between.
       let partwise = target != plainType
         && parts.allSatisfy { ssa_repack_type(plainType, Int64($0.rows), Int64(cols)) == target }
       let fused = allocate(rows * rowBytes)
       var offset = 0
       for (part, t) in zip(parts, tensors) {
-        fill(fused + offset, from: t, rows: part.rows, cols: cols, type: type, repack: partwise)
+        fill(fused + offset, from: t, rows: part.rows, cols: cols, type: type, repack: partwise ? target : nil)
         offset += part.rows * rowBytes
       }
       return Projection(parts: [WeightMatrix(
@@ -216,7 +216,7 @@ public final class ModelWeights: @unchecked Sendable {
         return WeightMatrix(type: type, kernelType: kernelType, data: file.data(of: t).baseAddress!, rows: rows, cols: cols)
       }
       let out = allocate(rows * type.byteCount(elements: cols)!)
-      fill(out, from: t, rows: rows, cols: cols, type: type, repack: kernelType != plainType)
+      fill(out, from: t, rows: rows, cols: cols, type: type, repack: kernelType != plainType ? kernelType : nil)
       return WeightMatrix(type: type, kernelType: kernelType, data: out, rows: rows, cols: cols)
     }
 
@@ -235,17 +235,18 @@ public final class ModelWeights: @unchecked Sendable {
     }
 
     /// Writes tensor `t` into `dst` in `type` (converted through F32 when stored otherwise), in the
-    /// repacked layout when `repack`, slice by slice, each slice's pages of the mapping released as
+    /// repacked layout `repack` when given, slice by slice, each slice's pages of the mapping released as
     /// soon as it is done. So the file's copy and ours never coexist beyond a slice: for the 150 MB
     /// output head that is what sets the peak RSS.
-    func fill(_ dst: UnsafeMutableRawPointer, from t: GGUFTensor, rows: Int, cols: Int, type: GGMLType, repack: Bool) {
+    func fill(_ dst: UnsafeMutableRawPointer, from t: GGUFTensor, rows: Int, cols: Int, type: GGMLType, repack: Int32?) {
       let source = file.data(of: t).baseAddress!
       let inType = Int32(t.type.rawValue), outType = Int32(type.rawValue)
       let inRowBytes = t.type.byteCount(elements: cols)!, outRowBytes = type.byteCount(elements: cols)!
       let convert = type != t.type
-      // About 1 MiB of the file per slice, in whole groups of 8 rows (the repacked layout's unit).
-      let sliceRows = max(8, (1 << 20) / max(inRowBytes, 1) / 8 * 8)
-      let converted = convert && repack ? UnsafeMutableRawPointer.allocate(byteCount: sliceRows * outRowBytes, alignment: 64) : nil
+      // About 1 MiB of the file per slice, in whole groups of 16 rows (a repacked layout's unit is 8
+      // or 16 rows).
+      let sliceRows = max(16, (1 << 20) / max(inRowBytes, 1) / 16 * 16)
+      let converted = convert && repack != nil ? UnsafeMutableRawPointer.allocate(byteCount: sliceRows * outRowBytes, alignment: 64) : nil
       let floats = convert && type != .f32 ? UnsafeMutablePointer<Float>.allocate(capacity: sliceRows * cols) : nil
       defer {
         converted?.deallocate()
@@ -263,9 +264,9 @@ public final class ModelWeights: @unchecked Sendable {
           } else {
             ssa_dequantize_rows(inType, input, inRowBytes, plain.assumingMemoryBound(to: Float.self), Int64(n), Int64(cols))
           }
-          if repack { ssa_repack(outType, plain, Int64(n), Int64(cols), output) }
-        } else if repack {
-          ssa_repack(outType, input, Int64(n), Int64(cols), output)
+          if let repack { ssa_repack(repack, plain, Int64(n), Int64(cols), output) }
+        } else if let repack {
+          ssa_repack(repack, input, Int64(n), Int64(cols), output)
         } else {
           output.copyMemory(from: input, byteCount: n * inRowBytes)
         }
