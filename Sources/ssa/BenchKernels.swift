@@ -14,7 +14,7 @@ struct BenchKernels: ParsableCommand {
   @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8, Q8_0_R16, Q4_0_R16).")
   var types = "Q8_0,Q4_0,Q8_0_R8,Q4_0_R8"
 
-  @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, neon; default: the one picked at start-up).")
+  @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, amx, neon; default: the one picked at start-up).")
   var isas: String?
 
   @Option(help: "Thread counts, comma-separated.")
@@ -50,7 +50,7 @@ struct BenchKernels: ParsableCommand {
 
   func run() throws {
     let best = String(cString: ssa_kernel_isa())
-    let all: [String] = ["scalar", "avx2", "avx512vnni", "neon"]
+    let all: [String] = ["scalar", "avx2", "avx512vnni", "amx", "neon"]
     let available = all.filter { ssa_force_isa($0) != 0 }
     let chosen = isas.map(list) ?? [best]
     for isa in chosen where !available.contains(isa) {

@@ -138,8 +138,10 @@ INLINE void gemm_amx(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, i
           if (!last) {
             for (int i = 0; i < 16; i++) _mm512_store_ps(wait + i * 16, acc[i]);
           } else {
-            const int m = tpe - t < 16 ? (int)(tpe - t) : 16;
-            for (int i = 0; i < m; i++) _mm512_storeu_ps(a->y + (t + i) * a->ldy + g * 16, acc[i]);
+            // constant indices only (a loop to m would put acc in memory): tokens past the end skipped
+            const int64_t m = tpe - t;
+            for (int i = 0; i < 16; i++)
+              if (i < m) _mm512_storeu_ps(a->y + (t + i) * a->ldy + g * 16, acc[i]);
           }
         }
       }
