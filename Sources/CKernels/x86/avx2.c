@@ -100,6 +100,46 @@ INLINE __m256 exp8(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+// Attention computes on 8-float vectors.
+typedef __m256 avec;
+#define AVL 8
+INLINE avec av_zero(void) { return _mm256_setzero_ps(); }
+INLINE avec av_set1(float x) { return _mm256_set1_ps(x); }
+INLINE avec av_load(const float *p) { return _mm256_load_ps(p); }
+INLINE void av_store(float *p, avec v) { _mm256_store_ps(p, v); }
+INLINE void av_storeu(float *p, avec v) { _mm256_storeu_ps(p, v); }
+INLINE avec av_bcast(const float *p) { return _mm256_broadcast_ss(p); }
+INLINE avec av_fma(avec a, avec b, avec c) { return _mm256_fmadd_ps(a, b, c); }
+INLINE avec av_mul(avec a, avec b) { return _mm256_mul_ps(a, b); }
+INLINE avec av_add(avec a, avec b) { return _mm256_add_ps(a, b); }
+INLINE avec av_sub(avec a, avec b) { return _mm256_sub_ps(a, b); }
+INLINE avec av_max(avec a, avec b) { return _mm256_max_ps(a, b); }
+INLINE float av_hmax(avec v) { return hmax(v); }
+INLINE float av_hsum(avec v) { return hsum(v); }
+
+// The first n lanes of v (n may be <= 0 or >= 8), the others set to fill.
+INLINE avec av_keep(avec v, int n, float fill) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 valid = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane));
+  return _mm256_blendv_ps(_mm256_set1_ps(fill), v, valid);
+}
+
+// 2^x for x <= 0 (x >= -126 after clamping), relative error ~2e-7: 2^n * 2^r, |r| <= 1/2, degree 6.
+INLINE avec av_exp2_nonpos(avec x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-126.0f));
+  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 r = _mm256_sub_ps(x, n);
+  __m256 p = _mm256_set1_ps(1.540353e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3333558e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.6181291e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.5504109e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022651e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
 // 2 rows x 4 tokens: 8 accumulators, 2 weight blocks and their magnitudes fit the 16 ymm registers.
 #define GEMM_RM 2
 #define GEMM_RN 4
