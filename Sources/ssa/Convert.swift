@@ -32,6 +32,9 @@ struct Convert: ParsableCommand {
   @Flag(help: "Quantize Q4_0 by plain rounding instead of the per-block scale search.")
   var q4RoundToNearest = false
 
+  @Flag(help: "Quantize Q8_0 by plain rounding (GGML's reference quantizer, 5x faster) instead of the per-block scale search.")
+  var q8RoundToNearest = false
+
   @Option(help: "general.name to record (default: the input's name).")
   var name: String?
 
@@ -58,6 +61,7 @@ struct Convert: ParsableCommand {
     options.headType = headType.map { Self.types[$0.lowercased()]! }
     options.promptFormat = promptFormat
     options.q4ScaleSearch = !q4RoundToNearest
+    options.q8ScaleSearch = !q8RoundToNearest
     options.name = name
     let summary = try Self.convert(input: input, output: output, options: options)
     print(summary.path)

@@ -4,11 +4,12 @@ import XCTest
 
 @testable import SSAKit
 
-/// ssa_quantize_row_q4_0_best: same Q4_0 format, less error than round-to-nearest, the error of each
-/// value weighted by (sigma^2 + x^2) of its block (importance, when given, multiplies in).
+/// ssa_quantize_row_q4_0_best and ssa_quantize_row_q8_0_best: same formats, less error than
+/// round-to-nearest, the error of each value weighted by (sigma^2 + x^2) of its block (importance,
+/// when given, multiplies in).
 final class KernelQuantizeBestTests: XCTestCase {
-  func squaredError(_ x: [Float], _ blocks: [UInt8], importance: [Float]? = nil) -> [Double] {
-    let y = KernelSupport.decode(blocks, type: KernelSupport.type(SSA_TYPE_Q4_0), count: x.count)
+  func squaredError(_ x: [Float], _ blocks: [UInt8], importance: [Float]? = nil, type: ssa_type = SSA_TYPE_Q4_0) -> [Double] {
+    let y = KernelSupport.decode(blocks, type: KernelSupport.type(type), count: x.count)
     var errors: [Double] = []
     for b in stride(from: 0, to: x.count, by: 32) {
       var s2 = 0.0
@@ -83,5 +84,36 @@ final class KernelQuantizeBestTests: XCTestCase {
     var zero = [UInt8](repeating: 0xff, count: 18)
     ssa_quantize_row_q4_0_best([Float](repeating: 0, count: 32), &zero, 32)
     XCTAssertEqual(KernelSupport.decode(zero, type: KernelSupport.type(SSA_TYPE_Q4_0), count: 32), [Float](repeating: 0, count: 32))
+  }
+
+  func checkQ8(_ x: [Float], name: String) -> (rtn: Double, best: Double) {
+    var rtn = [UInt8](repeating: 0, count: x.count / 32 * 34), best = rtn
+    ssa_quantize_row_q8_0(x, &rtn, Int64(x.count))
+    ssa_quantize_row_q8_0_best(x, &best, Int64(x.count))
+    let e0 = squaredError(x, rtn, type: SSA_TYPE_Q8_0), e1 = squaredError(x, best, type: SSA_TYPE_Q8_0)
+    let worse = zip(e0, e1).filter { (rtn: Double, best: Double) -> Bool in best > rtn * (1 + 1e-6) + 1e-30 }.count
+    XCTAssertEqual(worse, 0, "\(name): \(worse) Q8_0 blocks got worse")
+    return (e0.reduce(0, +), e1.reduce(0, +))
+  }
+
+  /// Q8_0 of the default model's weights (dequantized from Q4_K, Q5_0 and Q6_K blocks, so most of
+  /// its 32-blocks sit on grids): the search lands values on codes; and on random data, where no
+  /// grid exists, it is still no worse anywhere.
+  func testQ8LowerErrorThanRoundToNearest() throws {
+    let file = try GGUFFile(path: try ModelStore.ensureDownloadedModel())
+    for name in ["blk.0.attn_q.weight", "blk.5.ffn_gate.weight", "blk.23.ffn_down.weight"] {
+      let tensor = try XCTUnwrap(file.tensor(named: name))
+      var x = [Float](repeating: 0, count: 64 * tensor.rowLength)
+      ssa_dequantize_row(Int32(tensor.type.rawValue), file.data(of: tensor).baseAddress, &x, Int64(x.count))
+      let (rtn, best) = checkQ8(x, name: name)
+      print("\(name) (\(tensor.type.name)): Q8_0 weighted squared error, round-to-nearest \(rtn), searched \(best)")
+      XCTAssertLessThan(best, rtn * 0.7, "\(name): RTN \(rtn), searched \(best)")
+    }
+    var rng = KernelRandom(seed: 8)
+    let (rtn, best) = checkQ8(rng.floats(64 * 256), name: "random")
+    XCTAssertLessThanOrEqual(best, rtn)
+    var zero = [UInt8](repeating: 0xff, count: 34)
+    ssa_quantize_row_q8_0_best([Float](repeating: 0, count: 32), &zero, 32)
+    XCTAssertEqual(KernelSupport.decode(zero, type: KernelSupport.type(SSA_TYPE_Q8_0), count: 32), [Float](repeating: 0, count: 32))
   }
 }

@@ -64,7 +64,11 @@ void ssa_quantize_row_q4_0(const float *x, void *dst, int64_t n);
 // minimise the block's error weighted by (sigma^2 + x_j^2) (sigma^2: the block's mean square), so
 // large weights count more; never worse than ssa_quantize_row_q4_0 on any block by that measure.
 void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n);
-// The same search with the weights also multiplied by importance[j] (n values >= 0, e.g. the mean
+// Q8_0 for the converter: the scale searched per block as for Q4_0 (the largest value at codes 127 ..
+// 120, and the steps of a grid the block's values sit on); never worse than ssa_quantize_row_q8_0 on
+// any block by that measure.
+void ssa_quantize_row_q8_0_best(const float *x, void *dst, int64_t n);
+// The same Q4_0 search with the weights also multiplied by importance[j] (n values >= 0, e.g. the mean
 // square of the input that multiplies column j; NULL: all 1).
 void ssa_quantize_row_q4_0_weighted(const float *x, void *dst, int64_t n, const float *importance);
 
@@ -142,7 +146,7 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
 // ---- conversion (converter, load-time requantization) -----------------------------------------------
 // Nonzero when ssa_quantize_rows can produce the type (F32, F16, BF16, Q8_0, Q4_0).
 int ssa_can_quantize(int type);
-// rows x cols floats to rows of `type` (packed, no padding); `search` picks the Q4_0 scale search.
+// rows x cols floats to rows of `type` (packed, no padding); `search` picks the Q4_0 or Q8_0 scale search.
 void ssa_quantize_rows(int type, const float *src, void *dst, int64_t rows, int64_t cols, int search);
 // rows of `type` (src_row_bytes apart) to rows x cols floats.
 void ssa_dequantize_rows(int type, const void *src, size_t src_row_bytes, float *dst, int64_t rows, int64_t cols);

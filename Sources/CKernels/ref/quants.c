@@ -400,3 +400,75 @@ void ssa_quantize_row_q4_0_weighted(const float *x, void *dst, int64_t n, const 
 void ssa_quantize_row_q4_0_best(const float *x, void *dst, int64_t n) {
   ssa_quantize_row_q4_0_weighted(x, dst, n, NULL);
 }
+
+// Weighted error of a Q8_0 block at scale d (fp16-exact), codes into q (the reference's rounding,
+// clamped to +-127).
+static float q8_0_block_error(const float *x, const float *w, float d, int8_t *q) {
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  float err = 0.0f;
+#pragma omp simd reduction(+ : err)
+  for (int j = 0; j < QK; j++) {
+    float v = x[j] * id;
+    v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+    v = (v + 12582912.0f) - 12582912.0f;  // round half to even, without a libm call
+    q[j] = (int8_t)v;
+    const float e = x[j] - d * v;
+    err += w[j] * e * e;
+  }
+  return err;
+}
+
+// Q8_0 with the scale searched per block, by the weighted error of the Q4_0 search (w_j = sigma^2 +
+// x_j^2). Candidates: the reference's amax/127; the block's largest value at codes 127 down to 120
+// (steps of 0.5); and, when the block's values sit on an evenly spaced grid (weights dequantized
+// from a 4- or 5-bit format, as the default model is), that grid's step divided by 1 .. n, so every
+// value lands on or near a code. Each scale is rounded to fp16 as stored and scored; the reference
+// block is the starting point, so no block gets worse by that measure. Measured on the default model
+// (perplexity on GSM8K text, 40 windows of 512): F16 2.4491, round to nearest 2.4513 (+0.09%), this
+// 2.4483; the grid candidates alone 2.4502, with a least-squares refinement of each scale 2.4494.
+void ssa_quantize_row_q8_0_best(const float *x, void *dst, int64_t n) {
+  block_q8_0 *y = dst;
+  for (int64_t i = 0; i < n / QK; i++, x += QK) {
+    float w[QK], s2 = 0.0f, amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < QK; j++) {
+      s2 += x[j] * x[j];
+      if (amax < fabsf(x[j])) amax = fabsf(x[j]), max = x[j];
+    }
+    s2 /= QK;
+    for (int j = 0; j < QK; j++) w[j] = s2 + x[j] * x[j];
+    ssa_quantize_row_q8_0(x, &y[i], QK);
+    if (amax == 0.0f) continue;
+    int8_t q[QK], bestq[QK];
+    uint16_t bestd = y[i].d;
+    float best = q8_0_block_error(x, w, ssa_fp16_to_fp32(bestd), bestq);
+    float cand[64];
+    int nc = 0;
+    for (int k = 0; k < 15; k++) cand[nc++] = max / (127.0f - 0.5f * (float)k);
+    {
+      // the smallest gap between distinct sorted values: a grid's step when the values sit on one
+      float v[QK];
+      memcpy(v, x, sizeof v);
+      for (int a = 1; a < QK; a++)
+        for (int b = a; b > 0 && v[b - 1] > v[b]; b--) {
+          const float t = v[b];
+          v[b] = v[b - 1], v[b - 1] = t;
+        }
+      float gap = INFINITY;
+      for (int j = 1; j < QK; j++)
+        if (v[j] > v[j - 1] && v[j] - v[j - 1] < gap) gap = v[j] - v[j - 1];
+      for (int m = 1; isfinite(gap) && nc < 64 && gap / (float)m >= amax / 127.0f; m++) cand[nc++] = gap / (float)m;
+    }
+    for (int c = 0; c < nc; c++) {
+      const float d = ssa_fp16_to_fp32(ssa_fp32_to_fp16(fabsf(cand[c])));
+      if (d == 0.0f) continue;
+      const float err = q8_0_block_error(x, w, d, q);
+      if (err < best) {
+        best = err;
+        bestd = ssa_fp32_to_fp16(d);
+        memcpy(bestq, q, QK);
+      }
+    }
+    y[i].d = bestd;
+    memcpy(y[i].qs, bestq, QK);
+  }
+}

@@ -20,7 +20,11 @@ static void convert_row(int type, const float *src, void *dst, int64_t cols, int
       break;
     }
     case SSA_TYPE_Q8_0:
-      ssa_quantize_row_q8_0(src, dst, cols);
+      if (search) {
+        ssa_quantize_row_q8_0_best(src, dst, cols);
+      } else {
+        ssa_quantize_row_q8_0(src, dst, cols);
+      }
       break;
     case SSA_TYPE_Q4_0:
       if (search) {

@@ -16,6 +16,9 @@ public struct ConvertOptions: Sendable {
   public var promptFormat: String?
   /// Choose each Q4_0 block's scale by a search minimising its error (default) instead of rounding.
   public var q4ScaleSearch = true
+  /// The same for Q8_0 blocks (default; +0.09% perplexity over F16 by rounding, within noise of F16
+  /// by the search on the default model, for about 5x the conversion time).
+  public var q8ScaleSearch = true
   /// `general.name`; nil keeps the input's or uses the folder name.
   public var name: String?
 
@@ -281,8 +284,8 @@ public final class Converter {
             try s.readRaw(rows: range, into: out)
           } else {
             try s.readF32(rows: range, into: f32, scratch: scratch)
-            ssa_quantize_rows(Int32(t.type.rawValue), f32, out, Int64(range.count), Int64(s.cols),
-                              options.q4ScaleSearch ? 1 : 0)
+            let search = t.type == .q4_0 ? options.q4ScaleSearch : options.q8ScaleSearch
+            ssa_quantize_rows(Int32(t.type.rawValue), f32, out, Int64(range.count), Int64(s.cols), search ? 1 : 0)
           }
           try writer.appendTensorData(UnsafeRawBufferPointer(start: out, count: range.count * outRowBytes))
           row = range.upperBound
