@@ -1,7 +1,7 @@
 // A standalone check of one instruction set's kernels against the scalar references, for ISAs this
-// machine cannot run natively: tools/check_avx512.sh (simde emulation) and tools/check_neon.sh
-// (cross-compiled, run under qemu-aarch64) build it with the kernel sources. The Swift tests do the
-// same for the ISAs the CPU has.
+// machine cannot run natively: tools/check_avx512.sh (simde emulation), tools/check_amx.sh (scalar
+// tile registers, and simde without AVX-512) and tools/check_neon.sh (cross-compiled, run under
+// qemu-aarch64) build it with the kernel sources. The Swift tests do the same for the ISAs the CPU has.
 //
 // For each weight type and awkward shape it compares ssa_matmul (1 and 2 threads) with the scalar
 // table: bit for bit on integer-valued data whose sums are exact in float (so the int8 block sums
@@ -64,19 +64,27 @@ static void run_matmul(const ssa_kernel_table *t, int threads, int type, const v
                        const float *x, int64_t n, float *y) {
   ssa_kernels = *t;
   ssa_set_threads(threads);
-  void *scratch = aligned_alloc(64, ssa_act_q8_row_bytes(cols) * (size_t)n + 64);
+  // room for tile kernels' padding (16 tokens) and their second copy of the scales (matmul.c)
+  const size_t bytes = (ssa_act_q8_row_bytes(cols) + (size_t)cols / 8) * (size_t)(n + 16);
+  void *scratch = aligned_alloc(64, (bytes + 63) / 64 * 64);
   ssa_matmul(type, w, rows, cols, x, cols, n, y, rows, scratch);
   free(scratch);
 }
 
 static void check_matmul(const ssa_kernel_table *ref, const ssa_kernel_table *fast, const ssa_kernel_table *twin) {
-  const int types[] = {SSA_TYPE_F32, SSA_TYPE_F16, SSA_TYPE_BF16, SSA_TYPE_Q8_0, SSA_TYPE_Q4_0, SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8};
+  const int types[] = {SSA_TYPE_F32, SSA_TYPE_F16, SSA_TYPE_BF16, SSA_TYPE_Q8_0, SSA_TYPE_Q4_0,
+                       SSA_TYPE_Q8_0_R8, SSA_TYPE_Q4_0_R8, SSA_TYPE_Q8_0_R16, SSA_TYPE_Q4_0_R16};
   const int64_t shapes[][3] = {{1, 32, 1}, {7, 64, 1}, {45, 96, 3}, {67, 160, 1}, {33, 288, 7}, {130, 320, 19}, {50, 896, 37}};
   const int64_t shapes_r8[][3] = {{8, 32, 1}, {16, 64, 2}, {48, 96, 3}, {64, 160, 5}, {40, 288, 7}, {136, 320, 19}, {56, 896, 37}};
-  for (int ti = 0; ti < 7; ti++) {
+  // 16-row groups; partial AMX tiles of tokens, a row longer than one expanded Q4_0 chunk, 2 items
+  const int64_t shapes_r16[][3] = {{16, 32, 1}, {32, 64, 2}, {48, 96, 17}, {64, 160, 5}, {48, 2112, 20}, {144, 320, 19}, {80, 896, 130}};
+  for (int ti = 0; ti < 9; ti++) {
     const int type = types[ti], r8 = type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q8_0_R8;
+    const int r16 = type == SSA_TYPE_Q4_0_R16 || type == SSA_TYPE_Q8_0_R16;
+    const int q4 = type == SSA_TYPE_Q4_0 || type == SSA_TYPE_Q4_0_R8 || type == SSA_TYPE_Q4_0_R16;
     for (int si = 0; si < 7; si++) {
-      const int64_t rows = r8 ? shapes_r8[si][0] : shapes[si][0], cols = shapes[si][1], n = shapes[si][2];
+      const int64_t (*sh)[3] = r16 ? shapes_r16 : r8 ? shapes_r8 : shapes;
+      const int64_t rows = sh[si][0], cols = sh[si][1], n = sh[si][2];
       for (int exact = 0; exact < 2; exact++) {
         float *wf = malloc(sizeof(float) * rows * cols), *x = malloc(sizeof(float) * n * cols);
         // exact: small integers with one block maximum, power-of-two weight scales (see the Swift
@@ -84,9 +92,9 @@ static void check_matmul(const ssa_kernel_table *ref, const ssa_kernel_table *fa
         for (int64_t b = 0; b < rows * cols / 32; b++) {
           const float scale = 1.0f / (float)(1 << irange(0, 2));
           for (int j = 0; j < 32; j++) {
-            wf[b * 32 + j] = exact ? (type == SSA_TYPE_Q4_0 || type == SSA_TYPE_Q4_0_R8 ? irange(-7, 7) : irange(-15, 15)) * scale : uniform();
+            wf[b * 32 + j] = exact ? (q4 ? irange(-7, 7) : irange(-15, 15)) * scale : uniform();
           }
-          if (exact) wf[b * 32 + irange(0, 31)] = (type == SSA_TYPE_Q4_0 || type == SSA_TYPE_Q4_0_R8 ? -8 : 127) * scale;
+          if (exact) wf[b * 32 + irange(0, 31)] = (q4 ? -8 : 127) * scale;
         }
         for (int64_t b = 0; b < n * cols / 32; b++) {
           for (int j = 0; j < 32; j++) x[b * 32 + j] = exact ? (float)irange(-15, 15) : 3 * uniform();
@@ -103,7 +111,8 @@ static void check_matmul(const ssa_kernel_table *ref, const ssa_kernel_table *fa
         if (twin) run_matmul(twin, 2, type, w, rows, cols, x, n, y3);
         for (int64_t i = 0; i < n * rows; i++) {
           const float tol = 2e-5f * (1.0f + fabsf(y0[i])) * sqrtf((float)cols);
-          if (exact) CHECK(y1[i] == y0[i], "matmul type %d %lldx%lld n=%lld exact [%lld]: %g vs %g", type, (long long)rows, (long long)cols, (long long)n, (long long)i, y1[i], y0[i]);
+          // R16 kernels all take the reference's per-block step: bit for bit on any data
+          if (exact || r16) CHECK(y1[i] == y0[i], "matmul type %d %lldx%lld n=%lld exact [%lld]: %g vs %g", type, (long long)rows, (long long)cols, (long long)n, (long long)i, y1[i], y0[i]);
           else CHECK(fabsf(y1[i] - y0[i]) <= tol, "matmul type %d %lldx%lld n=%lld [%lld]: %g vs %g", type, (long long)rows, (long long)cols, (long long)n, (long long)i, y1[i], y0[i]);
           CHECK(memcmp(&y1[i], &y2[i], 4) == 0, "matmul type %d threads 1 vs 2 differ at %lld", type, (long long)i);
           if (twin) CHECK(memcmp(&y2[i], &y3[i], 4) == 0, "matmul type %d: ISAs differ at %lld: %g vs %g", type, (long long)i, y2[i], y3[i]);
@@ -162,7 +171,16 @@ int main(void) {
   ssa_kernel_table ref, fast;
   ssa_fill_scalar(&ref);
   ssa_fill_scalar(&fast);
-#if defined(__aarch64__)
+#if defined(SSA_CHECK_AMX)
+  // AMX on top of AVX-512; the AVX-512 table (its R16 vector kernels) is the bitwise twin
+  static ssa_kernel_table twin;
+  ssa_fill_scalar(&twin);
+  ssa_fill_avx512(&twin);
+  ssa_fill_avx512(&fast);
+  ssa_fill_amx(&fast);
+  const ssa_kernel_table *second = &twin;
+  const char *name = "amx (emulated tiles) vs scalar and avx512vnni";
+#elif defined(__aarch64__)
   ssa_fill_neon(&fast);
   const ssa_kernel_table *second = NULL;
   const char *name = ssa_cpu_has_dotprod() ? "neon with dotprod" : "neon without dotprod";

@@ -9,12 +9,27 @@
 // convert, a multiply and an FMA on 16 lanes) is the bound, so two blocks are in flight: the unit
 // multiplies one while the vector unit scales the other. Q4_0 blocks are first expanded to signed
 // int8 B tiles, KC blocks of a row group at a time, and reused by every token tile of the item.
+//
+// tools/check_amx.sh builds this file with SSA_EMULATE_AMX (scalar tile registers, amx_emulation.h)
+// and, on a CPU without AVX-512, SSA_EMULATE_AVX512 (simde), so the logic is tested anywhere.
 #if defined(__x86_64__)
 #include "../internal.h"
 
 #include <immintrin.h>
+#ifdef SSA_EMULATE_AVX512
+#include "avx512_emulation.h"
+#endif
+#ifdef SSA_EMULATE_AMX
+#include "amx_emulation.h"
+#endif
 
+#if defined(SSA_EMULATE_AVX512)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#elif defined(SSA_EMULATE_AMX)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni"))), apply_to = function)
+#else
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,amx-tile,amx-int8"))), apply_to = function)
+#endif
 
 #define INLINE static inline __attribute__((always_inline))
 

@@ -12,8 +12,7 @@
 
 #ifdef SSA_EMULATE_AVX512  // built with -mavx2 -mfma -mf16c: simde emulates only the AVX-512 part
 #include <immintrin.h>
-#define SIMDE_ENABLE_NATIVE_ALIASES
-#include <simde/x86/avx512.h>
+#include "avx512_emulation.h"
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #else
 #include <immintrin.h>
