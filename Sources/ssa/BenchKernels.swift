@@ -11,8 +11,8 @@ struct BenchKernels: ParsableCommand {
     commandName: "bench-kernels",
     abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes.")
 
-  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8, Q8_0_R16, Q4_0_R16).")
-  var types = "Q8_0,Q4_0,Q8_0_R8,Q4_0_R8"
+  @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8, Q8_0_R16, Q4_0_R16; default: Q8_0, Q4_0 and the layouts the start-up ISA repacks them into).")
+  var types: String?
 
   @Option(help: "Instruction sets, comma-separated (scalar, avx2, avx512vnni, amx, neon; default: the one picked at start-up).")
   var isas: String?
@@ -43,7 +43,7 @@ struct BenchKernels: ParsableCommand {
   static let head = (name: "head", rows: 151_936, cols: 896)
 
   func validate() throws {
-    for t in list(types) where Self.typeIDs[t] == nil { throw ValidationError("unknown weight type \(t)") }
+    for t in list(typeList) where Self.typeIDs[t] == nil { throw ValidationError("unknown weight type \(t)") }
     guard tokens > 0, context > 0, reps > 0 else { throw ValidationError("--tokens, --context and --reps must be positive") }
     for t in list(threads) where Int(t) == nil || Int(t)! < 1 { throw ValidationError("bad thread count \(t)") }
   }
@@ -62,7 +62,7 @@ struct BenchKernels: ParsableCommand {
       _ = ssa_force_isa(isa)
       for threadCount in list(threads).compactMap(Int.init) {
         ssa_set_threads(Int32(threadCount))
-        for name in list(types) {
+        for name in list(typeList) {
           let type = Int32(Self.typeIDs[name]!.rawValue)
           if parts.contains("gemm") {
             for shape in Self.layer {
@@ -79,14 +79,14 @@ struct BenchKernels: ParsableCommand {
           }
         }
         if parts.contains("prefill") {
-          for name in list(types) {
+          for name in list(typeList) {
             let type = Int32(Self.typeIDs[name]!.rawValue)
             let times = benchPrefill(type: type)
             row("prefill", name, isa, threadCount, "\(context) tokens, 24 layers", times, "tok/s") { Double(context) / $0 }
           }
         }
         if parts.contains("decode") {
-          for name in list(types) {
+          for name in list(typeList) {
             let type = Int32(Self.typeIDs[name]!.rawValue)
             let (times, bytes) = benchDecode(type: type)
             row("decode", name, isa, threadCount, "24 layers + head, \(bytes / 1_000_000) MB", times, "tok/s") { 1 / $0 }
@@ -103,6 +103,17 @@ struct BenchKernels: ParsableCommand {
         }
       }
     }
+  }
+
+  /// --types, else Q8_0, Q4_0 and what the kernels picked at start-up repack them into.
+  private var typeList: String {
+    if let types { return types }
+    var names = ["Q8_0", "Q4_0"]
+    for plain in [SSA_TYPE_Q8_0, SSA_TYPE_Q4_0] {
+      let packed = ssa_repack_type(Int32(plain.rawValue), 896, 896)
+      if let name = Self.typeIDs.first(where: { Int32($0.value.rawValue) == packed && $0.value != plain })?.key { names.append(name) }
+    }
+    return names.joined(separator: ",")
   }
 
   private func list(_ s: String) -> [String] {
