@@ -31,17 +31,16 @@ static uint64_t xgetbv0(void) {
   return (uint64_t)hi << 32 | lo;
 }
 
-static int amx_granted;
-
+// Nonzero when the OS lets this process use the tile registers (Linux asks each process to request
+// them; elsewhere AMX is not used).
 static int request_tile_data(void) {
 #if defined(__linux__) && defined(__x86_64__)
   enum { ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18 };
-  amx_granted = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+  return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#else
+  return 0;
 #endif
-  return amx_granted;
 }
-
-int ssa_amx_usable(void) { return amx_granted; }
 
 static void detect(void) {
   // SSA_NO_AMX=1 (any value but 0) keeps the tile unit unused: AVX-512 VNNI kernels only.
@@ -90,9 +89,6 @@ static void detect(void) {
 static void detect(void) {}
 #endif
 
-#if !defined(__x86_64__) && !defined(__i386__)
-int ssa_amx_usable(void) { return 0; }
-#endif
 
 // Each ISA's table starts as a copy of the scalar one, so an entry an ISA lacks falls back.
 static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {

@@ -113,8 +113,6 @@ void ssa_fill_avx2(ssa_kernel_table *t);
 void ssa_fill_avx512(ssa_kernel_table *t);
 void ssa_fill_neon(ssa_kernel_table *t);
 void ssa_fill_amx(ssa_kernel_table *t);  // on top of the AVX-512 table
-// AMX: nonzero once the OS let this process use the tile registers (dispatch.c asks at start-up).
-int ssa_amx_usable(void);
 
 void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
 
