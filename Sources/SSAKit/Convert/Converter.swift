@@ -16,8 +16,8 @@ public struct ConvertOptions: Sendable {
   public var promptFormat: String?
   /// Choose each Q4_0 block's scale by a search minimising its error (default) instead of rounding.
   public var q4ScaleSearch = true
-  /// The same for Q8_0 blocks (default; +0.09% perplexity over F16 by rounding, within noise of F16
-  /// by the search on the default model, for about 5x the conversion time).
+  /// The same for Q8_0 blocks (default; on the default model +0.09% perplexity over F16 by rounding,
+  /// within noise of F16 by the search, for about 8x the conversion time).
   public var q8ScaleSearch = true
   /// `general.name`; nil keeps the input's or uses the folder name.
   public var name: String?
