@@ -17,7 +17,7 @@ fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 src=Sources/CKernels
-clang -O2 -mavx2 -mfma -mf16c -fopenmp -isystem "$omp_inc" -I"$src" -I"$src/include" "${flags[@]}" -Wall -Wno-unknown-pragmas \
+clang -O2 -mavx2 -mfma -mf16c -fopenmp -isystem "$omp_inc" -I"$src" -I"$src/include" "${flags[@]}" -Wall -Wno-unknown-pragmas -Wno-psabi \
   "$src"/ref/*.c "$src"/support/fp16.c "$src"/ops.c "$src"/matmul.c "$src"/attention.c "$src"/dispatch.c \
   "$src"/x86/avx2.c "$src"/x86/avx512.c "$src"/x86/amx.c tools/isa_check.c \
   -o "$out/isa_check" -L"$omp_lib" -Wl,-rpath,"$omp_lib" -lomp -lm

@@ -124,18 +124,9 @@ INLINE avec av_keep(avec v, int n, float fill) {
   return _mm256_blendv_ps(_mm256_set1_ps(fill), v, valid);
 }
 
-// 2^x for x <= 0 (x >= -126 after clamping), relative error ~2e-7: 2^n * 2^r, |r| <= 1/2, degree 6.
-INLINE avec av_exp2_nonpos(avec x) {
-  x = _mm256_max_ps(x, _mm256_set1_ps(-126.0f));
-  const __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m256 r = _mm256_sub_ps(x, n);
-  __m256 p = _mm256_set1_ps(1.540353e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3333558e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.6181291e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.5504109e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022651e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.9314718e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+// Nearest integer of each lane (as floats), and p * 2^n for integral n in [-126, 0].
+INLINE avec av_round(avec x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+INLINE avec av_scale2(avec p, avec n) {
   const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }

@@ -136,21 +136,9 @@ INLINE avec av_keep(avec v, int n, float fill) {
   return _mm512_mask_blend_ps(valid, _mm512_set1_ps(fill), v);
 }
 
-// 2^x for x <= 0 (x >= -126 after clamping), relative error ~2e-7: 2^n * 2^r, |r| <= 1/2, degree 6;
-// vscalefps applies the 2^n.
-INLINE avec av_exp2_nonpos(avec x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-126.0f));
-  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_sub_ps(x, n);
-  __m512 p = _mm512_set1_ps(1.540353e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504109e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022651e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
+// Nearest integer of each lane (as floats), and p * 2^n (vscalefps).
+INLINE avec av_round(avec x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+INLINE avec av_scale2(avec p, avec n) { return _mm512_scalef_ps(p, n); }
 #include "x86_kernels.inc"
 
 // ---- 16-row repacked weights (R16) on 512-bit registers ---------------------------------------------
