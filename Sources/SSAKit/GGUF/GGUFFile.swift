@@ -235,9 +235,21 @@ public final class GGUFFile: @unchecked Sendable {
   /// a streaming pass over a large file does not keep it all resident.
   public func release(_ tensor: GGUFTensor) { mapping?.dontNeed(offset: tensor.fileOffset, count: tensor.byteCount) }
 
+  /// Release every page of the file from this process (re-read from the page cache if touched again).
+  public func releaseAll() { mapping?.dontNeed(offset: 0, count: storage.count) }
+
   /// Release `count` bytes of a tensor's data from `offset` (a part already read).
   public func release(_ tensor: GGUFTensor, offset: Int, count: Int) {
     mapping?.dontNeed(offset: tensor.fileOffset + offset, count: min(count, tensor.byteCount - offset))
+  }
+
+  /// Copy `count` bytes of a tensor's data from `offset` into `dst`: read from the file when it is
+  /// mapped (so nothing around them becomes resident), else copied from the caller's bytes.
+  public func read(_ tensor: GGUFTensor, offset: Int, count: Int, into dst: UnsafeMutableRawPointer) -> Bool {
+    guard offset >= 0, count >= 0, offset <= tensor.byteCount - count else { return false }
+    if let mapping { return mapping.read(into: dst, offset: tensor.fileOffset + offset, count: count) }
+    dst.copyMemory(from: storage.baseAddress! + tensor.fileOffset + offset, byteCount: count)
+    return true
   }
 
   /// Ask the kernel to read the file ahead (the weights of a model about to run).

@@ -48,6 +48,7 @@ public final class ModelWeights: @unchecked Sendable {
   public let precision: WeightPrecision
   /// Token embedding table [vocab x hidden] in the file's type; rows are decoded on lookup.
   public let tokenEmbedding: WeightMatrix
+  private let embeddingTensor: GGUFTensor
   public let layers: [Layer]
   public let outputNorm: UnsafePointer<Float>     // [hidden]
   /// The output head [vocab x hidden]: `output.weight`, or the embedding when tied.
@@ -76,8 +77,9 @@ public final class ModelWeights: @unchecked Sendable {
     guard ssa_can_dequantize(Int32(embedding.type.rawValue)) != 0 else {
       throw ModelError.unsupportedTensorType(tensor: embedding.name, type: embedding.type.name)
     }
-    // Looked up a row at a time straight from the mapping (only the rows of tokens seen are read),
-    // even when the same tensor is also the (repacked) output head.
+    // Looked up a row at a time, read from the file (only the rows of tokens seen), even when the
+    // same tensor is also the (repacked) output head.
+    embeddingTensor = embedding
     tokenEmbedding = WeightMatrix(
       type: embedding.type, kernelType: Int32(embedding.type.rawValue), data: file.data(of: embedding).baseAddress!,
       rows: c.vocabularySize, cols: c.hiddenSize)
@@ -110,9 +112,12 @@ public final class ModelWeights: @unchecked Sendable {
     ownedBytes = loader.ownedBytes
     loader.owned = []
     // Each slice's pages were released as it was copied, but the kernel maps pages around a fault
-    // (fault-around) and some of the released ones came back with the next slice: 10-25% of every
-    // copied tensor, 37 MB of the Q4_0 model. Drop them all once loading is done.
-    for t in loader.copied { file.release(t) }
+    // (fault-around; on Linux 6.18 the whole large folio, up to 2 MiB) and some came back with the next
+    // slice or a neighbouring vector: 37 MB of the Q4_0 model with 4 KiB folios, 100 MB with large ones.
+    // Drop the whole mapping from this process once loading is done: what runs from it in place
+    // (unconverted matrices) is faulted in again as it is used, nothing else is read from it (vectors
+    // are copied, embedding rows read with pread).
+    file.releaseAll()
   }
 
   deinit {
@@ -122,8 +127,17 @@ public final class ModelWeights: @unchecked Sendable {
   /// Write the embedding of `token` (decoded to F32) into `out[0..<hidden]`.
   @inline(__always)
   public func embed(_ token: Int, into out: UnsafeMutablePointer<Float>) {
-    let row = tokenEmbedding.data + token * tokenEmbedding.rowBytes
-    ssa_dequantize_row(Int32(tokenEmbedding.type.rawValue), row, out, Int64(tokenEmbedding.cols))
+    let bytes = tokenEmbedding.rowBytes
+    withUnsafeTemporaryAllocation(byteCount: bytes, alignment: 64) { row in
+      // Read, not touched in the mapping: a fault would map up to 2 MiB of the table around the row.
+      let source: UnsafeRawPointer
+      if file.read(embeddingTensor, offset: token * bytes, count: bytes, into: row.baseAddress!) {
+        source = UnsafeRawPointer(row.baseAddress!)
+      } else {
+        source = tokenEmbedding.data + token * bytes
+      }
+      ssa_dequantize_row(Int32(tokenEmbedding.type.rawValue), source, out, Int64(tokenEmbedding.cols))
+    }
   }
 
   /// Resolves tensors by name, checks shapes, and converts types the kernels cannot run.
@@ -132,8 +146,6 @@ public final class ModelWeights: @unchecked Sendable {
     let precision: WeightPrecision
     var owned: [UnsafeMutableRawPointer] = []
     var ownedBytes = 0
-    /// Tensors copied into owned buffers: their pages of the mapping are not needed after loading.
-    var copied: [GGUFTensor] = []
 
     init(file: GGUFFile, precision: WeightPrecision) {
       self.file = file
@@ -161,11 +173,11 @@ public final class ModelWeights: @unchecked Sendable {
       return p
     }
 
-    /// A vector in F32 (norm weights and biases): in place when stored as F32, else decoded.
+    /// A vector in F32 (norm weights and biases), always copied: read in place, each use would map
+    /// the file's pages around it again.
     func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
       let t = try tensor(name, shape: [count])
       let data = file.data(of: t).baseAddress!
-      if t.type == .f32, Int(bitPattern: data) % 4 == 0 { return data.assumingMemoryBound(to: Float.self) }
       let out = allocate(count * 4).assumingMemoryBound(to: Float.self)
       ssa_dequantize_row(Int32(t.type.rawValue), data, out, Int64(count))
       return UnsafePointer(out)
@@ -279,7 +291,6 @@ public final class ModelWeights: @unchecked Sendable {
         file.release(t, offset: r * inRowBytes, count: n * inRowBytes)
         r += n
       }
-      copied.append(t)
     }
   }
 }

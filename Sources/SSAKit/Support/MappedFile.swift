@@ -9,6 +9,8 @@ import Darwin
 public final class MappedFile: @unchecked Sendable {
   public let path: String
   public let bytes: UnsafeRawBufferPointer
+  /// Kept open for `read`, which copies without mapping anything.
+  private let fd: Int32
 
   public enum Failure: Error, CustomStringConvertible {
     case open(path: String, errno: Int32)
@@ -33,17 +35,26 @@ public final class MappedFile: @unchecked Sendable {
     self.path = path
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw Failure.open(path: path, errno: errno) }
-    defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw Failure.open(path: path, errno: errno) }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw Failure.open(path: path, errno: EISDIR) }
+    guard fstat(fd, &st) == 0 else {
+      let e = errno
+      close(fd)
+      throw Failure.open(path: path, errno: e)
+    }
+    guard (st.st_mode & S_IFMT) == S_IFREG else {
+      close(fd)
+      throw Failure.open(path: path, errno: EISDIR)
+    }
+    self.fd = fd
     let size = Int(st.st_size)
     if size == 0 {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
       return
     }
     guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-      throw Failure.map(path: path, errno: errno)
+      let e = errno
+      close(fd)
+      throw Failure.map(path: path, errno: e)
     }
     bytes = UnsafeRawBufferPointer(start: base, count: size)
   }
@@ -64,7 +75,24 @@ public final class MappedFile: @unchecked Sendable {
     _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
   }
 
+  /// Copy `count` bytes at `offset` into `dst` through the page cache, mapping nothing into this
+  /// process: the way to read a few bytes of a region that should stay out of the resident set (on
+  /// Linux 6.18 a read fault maps the whole large folio around it, up to 2 MiB). False if the read
+  /// fails or the range is outside the file.
+  public func read(into dst: UnsafeMutableRawPointer, offset: Int, count: Int) -> Bool {
+    guard offset >= 0, count >= 0, offset <= bytes.count - count else { return false }
+    var done = 0
+    while done < count {
+      let n = pread(fd, dst + done, count - done, off_t(offset + done))
+      if n < 0, errno == EINTR { continue }
+      guard n > 0 else { return false }
+      done += n
+    }
+    return true
+  }
+
   deinit {
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    close(fd)
   }
 }
