@@ -82,4 +82,29 @@ final class GGUFReaderTests: XCTestCase {
     let ints = gguf.data(of: gguf.tensor(named: "t.i32")!).bindMemory(to: Int32.self)
     XCTAssertEqual(Array(ints), [0, 1, 2, 3, 4, 5])
   }
+
+  /// `read` copies a tensor's bytes without touching the mapping: the same bytes as the mapped view,
+  /// from a mapped file and from caller-held bytes alike, and no read outside the tensor.
+  func testReadCopiesTensorBytes() throws {
+    let path = TestSupport.fixture("gguf/reference.gguf")
+    let mapped = try GGUFFile(path: path)
+    let contents = try Data(contentsOf: URL(fileURLWithPath: path))
+    try contents.withUnsafeBytes { raw in
+      let held = try GGUFFile(bytes: raw, path: path)
+      for gguf in [mapped, held] {
+        for t in gguf.tensors {
+          let expected = Array(gguf.data(of: t))
+          var whole = [UInt8](repeating: 0, count: t.byteCount)
+          XCTAssertTrue(whole.withUnsafeMutableBytes { gguf.read(t, offset: 0, count: t.byteCount, into: $0.baseAddress!) })
+          XCTAssertEqual(whole, expected, t.name)
+          var tail = [UInt8](repeating: 0, count: 4)
+          XCTAssertTrue(tail.withUnsafeMutableBytes { gguf.read(t, offset: t.byteCount - 4, count: 4, into: $0.baseAddress!) })
+          XCTAssertEqual(tail, Array(expected.suffix(4)), t.name)
+          XCTAssertFalse(tail.withUnsafeMutableBytes { gguf.read(t, offset: t.byteCount - 3, count: 4, into: $0.baseAddress!) },
+                         "\(t.name): past the end")
+          XCTAssertFalse(tail.withUnsafeMutableBytes { gguf.read(t, offset: -1, count: 1, into: $0.baseAddress!) })
+        }
+      }
+    }
+  }
 }

@@ -176,24 +176,25 @@ public final class ModelWeights: @unchecked Sendable {
     /// A vector in F32 (norm weights and biases), always copied: read in place, each use would map
     /// the file's pages around it again.
     func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
-      let t = try tensor(name, shape: [count])
-      let data = file.data(of: t).baseAddress!
       let out = allocate(count * 4).assumingMemoryBound(to: Float.self)
-      ssa_dequantize_row(Int32(t.type.rawValue), data, out, Int64(count))
+      try decode(name, count, into: out)
       return UnsafePointer(out)
     }
 
     /// Several vectors concatenated into one owned F32 buffer (the Q, K and V biases).
     func vectors(_ parts: [(name: String, count: Int)]) throws -> UnsafePointer<Float> {
-      let total = parts.reduce(0) { $0 + $1.count }
-      let out = allocate(total * 4).assumingMemoryBound(to: Float.self)
+      let out = allocate(parts.reduce(0) { $0 + $1.count } * 4).assumingMemoryBound(to: Float.self)
       var offset = 0
       for part in parts {
-        let v = try vector(part.name, part.count)
-        (out + offset).update(from: v, count: part.count)
+        try decode(part.name, part.count, into: out + offset)
         offset += part.count
       }
       return UnsafePointer(out)
+    }
+
+    private func decode(_ name: String, _ count: Int, into out: UnsafeMutablePointer<Float>) throws {
+      let t = try tensor(name, shape: [count])
+      ssa_dequantize_row(Int32(t.type.rawValue), file.data(of: t).baseAddress!, out, Int64(count))
     }
 
     /// Matrices with the same input, fused into one (rows stacked, then repacked) when their types
