@@ -42,6 +42,8 @@ static int request_tile_data(void) {
 #endif
 }
 
+static int has_amx_bf16;
+
 static void detect(void) {
   // SSA_NO_AMX=1 (any value but 0) keeps the tile unit unused: AVX-512 VNNI kernels only.
   const char *no_amx = getenv("SSA_NO_AMX");
@@ -62,6 +64,9 @@ static void detect(void) {
   // process the 8 KB of tile data per thread (arch_prctl ARCH_REQ_XCOMP_PERM, Linux 5.16+).
   const int tile_os = (xcr0 & 0x60000) == 0x60000;
   available[ISA_AMX] = available[ISA_AVX512] && amx_tile && amx_int8 && tile_os && amx_allowed && request_tile_data();
+  const int amx_bf16 = (d >> 22) & 1;
+  const int avx512bf16 = __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1);
+  has_amx_bf16 = available[ISA_AMX] && amx_bf16 && avx512bf16;
 }
 #elif defined(__aarch64__)
 #if defined(__linux__)
@@ -132,6 +137,14 @@ int ssa_cpu_has_dotprod(void) {
 #endif
 }
 
+int ssa_cpu_has_amx_bf16(void) {
+#if defined(__x86_64__)
+  return has_amx_bf16;
+#else
+  return 0;
+#endif
+}
+
 const char *ssa_kernel_isa(void) { return ssa_kernels.name; }
 
 int ssa_force_isa(const char *isa) {
@@ -154,6 +167,17 @@ size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n) {
     // tile kernels: rows padded to whole tiles, then every scale again (matmul.c)
     const int64_t pad = k->pad_tokens, rows = pad > 0 ? (n + pad - 1) / pad * pad : n;
     const size_t bytes = k->act_row_bytes(cols) * (size_t)rows + (pad > 0 ? (size_t)rows * (size_t)(cols / QK) * 4 : 0);
+    if (bytes > most) most = bytes;
+  }
+  return most;
+}
+
+size_t ssa_attention_scratch_size(int64_t n_ctx, int64_t n, int n_kv_heads, int head_dim) {
+  (void)n;
+  size_t most = 0;
+  for (int i = 0; i < ISA_COUNT; i++) {
+    if (!available[i] || !tables[i].attn_prep_bytes) continue;
+    const size_t bytes = tables[i].attn_prep_bytes(n_ctx, n_kv_heads, head_dim);
     if (bytes > most) most = bytes;
   }
   return most;

@@ -91,7 +91,13 @@ typedef struct {
   int64_t ld_q, pos0;
   float *out;
   int64_t ld_out;
+  void *prep;           // the cache converted by the table's attn_prep (prefill kernels), else NULL
+  int64_t prep_blocks;  // blocks of ATTN_PREP_KEYS keys per KV head in prep
+  int64_t n_ctx;        // keys in the cache: pos0 + the chunk's tokens
 } ssa_attn_args;
+
+// Keys per block of a converted cache (attn_prep).
+#define ATTN_PREP_KEYS 32
 
 // Query rows (tokens x heads of a group) an attention item may hold.
 #define ATTN_MAX_QUERIES 128
@@ -102,6 +108,12 @@ typedef struct {
   const char *name;
   ssa_mm_kernel mm[256];  // indexed by the weight type; gemm NULL where unsupported
   ssa_attn_fn attn[SSA_TYPE_F16 + 1];   // indexed by the cache type (F32, F16)
+  // Optional prefill attention (chunks of 2 tokens or more) over a form of the cache converted for
+  // it: attn_prep_bytes (0: not for this shape) sizes it, attn_prep converts one block of
+  // ATTN_PREP_KEYS keys of KV head g, and every block is converted before attn_prefill runs.
+  ssa_attn_fn attn_prefill[SSA_TYPE_F16 + 1];
+  void (*attn_prep[SSA_TYPE_F16 + 1])(const ssa_attn_args *a, int g, int64_t block);
+  size_t (*attn_prep_bytes)(int64_t n_ctx, int n_kv_heads, int head_dim);
   void (*swiglu)(float *gate, const float *up, int64_t len);
 } ssa_kernel_table;
 
@@ -118,6 +130,8 @@ void ssa_swiglu_ref(float *gate, const float *up, int64_t len);
 
 // AArch64: nonzero when the CPU has the Armv8.2 dot-product instructions (set by dispatch.c).
 int ssa_cpu_has_dotprod(void);
+// x86: nonzero when the tile unit also multiplies bf16 (AMX-BF16) and AVX512-BF16 converts to it.
+int ssa_cpu_has_amx_bf16(void);
 
 void ssa_fill_repack_scalar(ssa_kernel_table *t);
 

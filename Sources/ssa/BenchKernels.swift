@@ -268,7 +268,7 @@ struct BenchKernels: ParsableCommand {
     v.withUnsafeMutableBytes { ssa_kv_store(kv, $0.baseAddress, Int64(capacity), Int32(kvHeads), Int32(hd), kvx.reversed(), Int64(kvHeads * hd), 0, Int64(capacity)) }
     let q = (0..<(n * heads * hd)).map { Float(($0 * 104_729) % 2001 - 1000) / 1000 }
     var out = [Float](repeating: 0, count: n * heads * hd)
-    let size = max(ssa_attention_scratch_size(Int64(capacity), Int64(n)), 64)
+    let size = max(ssa_attention_scratch_size(Int64(capacity), Int64(n), Int32(kvHeads), Int32(hd)), 64)
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     defer { scratch.deallocate() }
     return median {

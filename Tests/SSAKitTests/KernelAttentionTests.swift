@@ -41,7 +41,7 @@ final class KernelAttentionTests: XCTestCase {
   func run(_ c: Case, kv: ssa_type, _ s: Setup) -> [Float] {
     let ldo = c.heads * c.hd + 1
     var out = [Float](repeating: .nan, count: c.n * ldo)
-    let size = max(ssa_attention_scratch_size(Int64(c.pos0 + c.n), Int64(c.n)), 64)
+    let size = max(ssa_attention_scratch_size(Int64(c.pos0 + c.n), Int64(c.n), Int32(c.kvHeads), Int32(c.hd)), 64)
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
     defer { scratch.deallocate() }
     s.kCache.withUnsafeBytes { k in
@@ -80,7 +80,8 @@ final class KernelAttentionTests: XCTestCase {
               for d in 0..<c.hd {
                 var acc = 0.0
                 for p in 0..<keys { acc += e[p] * round(s.v[p * ldkv + g * c.hd + d]) }
-                worst = max(worst, abs(Double(out[t * ldo + h * c.hd + d]) - acc / sum))
+                let error = abs(Double(out[t * ldo + h * c.hd + d]) - acc / sum)
+                worst = error.isNaN ? .infinity : max(worst, error)  // max() would drop a NaN
               }
             }
             XCTAssertTrue(out[t * ldo + c.heads * c.hd].isNaN, "padding untouched")
@@ -92,9 +93,11 @@ final class KernelAttentionTests: XCTestCase {
     }
   }
 
-  /// A query's result depends only on its position: attending token by token (decode) gives the
-  /// bits of attending the whole prompt at once (prefill).
-  func testPrefillEqualsTokenByToken() {
+  /// A query's result depends only on its position and on how it is attended: any split of a prefill
+  /// into chunks of 2 tokens or more gives the bits of attending the whole prompt at once; token by
+  /// token (decode) gives them too, except on AMX, whose prefill kernel (bf16 tiles) is not the one
+  /// decode uses (fp32 vectors): there the two agree within 2e-5.
+  func testChunksAndTokensMatchPrefill() {
     var rng = KernelRandom(seed: 22)
     for isa in KernelSupport.isas {
       _ = ssa_force_isa(isa)
@@ -102,12 +105,29 @@ final class KernelAttentionTests: XCTestCase {
         let c = Case(heads: 14, kvHeads: 2, hd: 64, pos0: 0, n: 45)
         let s = setup(c, kv: kv, rng: &rng)
         let all = run(c, kv: kv, s)
-        let ldo = c.heads * c.hd + 1
+        let ldo = c.heads * c.hd + 1, width = c.heads * c.hd
+        func slice(_ t0: Int, _ t1: Int) -> Setup {
+          var part = s
+          part.q = Array(s.q[(t0 * s.ldq)..<(t1 * s.ldq)])
+          return part
+        }
+        func rows(_ out: [Float], _ count: Int) -> [UInt32] {
+          (0..<count).flatMap { t in out[(t * ldo)..<(t * ldo + width)].map(\.bitPattern) }
+        }
+        for split in [2, 20, 31] {
+          let head = run(Case(heads: c.heads, kvHeads: c.kvHeads, hd: c.hd, pos0: 0, n: split), kv: kv, slice(0, split))
+          let tail = run(Case(heads: c.heads, kvHeads: c.kvHeads, hd: c.hd, pos0: split, n: c.n - split), kv: kv, slice(split, c.n))
+          XCTAssertEqual(rows(head, split) + rows(tail, c.n - split), rows(all, c.n), "\(isa) \(kv) chunks split at \(split)")
+        }
         for t in [0, 17, 31, 32, 44] {
-          var one = s
-          one.q = Array(s.q[(t * s.ldq)..<((t + 1) * s.ldq)])
-          let row = run(Case(heads: c.heads, kvHeads: c.kvHeads, hd: c.hd, pos0: t, n: 1), kv: kv, one)
-          XCTAssertEqual(row.prefix(c.heads * c.hd).map(\.bitPattern), all[(t * ldo)..<(t * ldo + c.heads * c.hd)].map(\.bitPattern), "\(isa) \(kv) token \(t)")
+          let row = run(Case(heads: c.heads, kvHeads: c.kvHeads, hd: c.hd, pos0: t, n: 1), kv: kv, slice(t, t + 1))
+          let one = row.prefix(width), prefill = all[(t * ldo)..<(t * ldo + width)]
+          if isa == "amx" && kv == SSA_TYPE_F16 {
+            let worst = zip(one, prefill).map { abs($0 - $1) }.max()!
+            XCTAssertLessThan(worst, 2e-5, "\(isa) \(kv) token \(t)")
+          } else {
+            XCTAssertEqual(one.map(\.bitPattern), prefill.map(\.bitPattern), "\(isa) \(kv) token \(t)")
+          }
         }
       }
     }

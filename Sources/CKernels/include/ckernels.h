@@ -137,8 +137,9 @@ void ssa_kv_store(int kv_type, void *cache, int64_t capacity, int n_kv_heads, in
 // Causal grouped-query attention of n query tokens at positions pos0..pos0+n-1 over cache positions
 // 0..pos0+n-1: out[t] = softmax(q[t] . K^T * scale) V, per query head (head h reads KV head
 // h / (n_heads / n_kv_heads)). q and out: n rows of n_heads * head_dim floats, ld_q / ld_out apart.
-// head_dim <= 256. scratch: at least ssa_attention_scratch_size(pos0 + n, n) bytes.
-size_t ssa_attention_scratch_size(int64_t n_ctx, int64_t n);
+// head_dim <= 256. scratch: at least ssa_attention_scratch_size(pos0 + n, n, n_kv_heads, head_dim)
+// bytes (NULL: the call allocates what it needs).
+size_t ssa_attention_scratch_size(int64_t n_ctx, int64_t n, int n_kv_heads, int head_dim);
 void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_t capacity,
                    int n_heads, int n_kv_heads, int head_dim, float scale, const float *q, int64_t ld_q,
                    int64_t pos0, int64_t n, float *out, int64_t ld_out, void *scratch);

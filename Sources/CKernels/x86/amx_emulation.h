@@ -1,6 +1,7 @@
 // Scalar stand-ins for the AMX tile intrinsics amx.c uses, so tools/check_amx.sh can run the AMX
 // kernels on a CPU without AMX: eight tile registers per thread, shaped by _tile_loadconfig, with
-// the instructions' semantics (Intel SDM: LDTILECFG, TILELOADD, TILESTORED, TILEZERO, TDPBSSD).
+// the instructions' semantics (Intel SDM: LDTILECFG, TILELOADD, TILESTORED, TILEZERO, TDPBSSD,
+// TDPBF16PS).
 // Using a tile that the configuration leaves empty, or shapes TDPBSSD cannot combine, aborts, as the
 // hardware would fault. Only compiled in with SSA_EMULATE_AMX.
 #ifndef SSA_AMX_EMULATION_H
@@ -71,17 +72,50 @@ static inline void emu_dpbssd(int c, int a, int b) {
   }
 }
 
+static inline float emu_bf16(const uint8_t *p) {
+  uint32_t bits = (uint32_t)(p[0] | p[1] << 8) << 16;
+  if ((bits & 0x7F800000u) == 0) bits &= 0x80000000u;  // denormals are zeros
+  float f;
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+// C[m][n] += sum over k of A[m][2k + i] * B[k][2n + i], i < 2: bf16 pairs, fp32 sums (the SDM's
+// order: per k, the two products added in turn; denormal results flushed).
+static inline void emu_dpbf16ps(int c, int a, int b) {
+  emu_need(c), emu_need(a), emu_need(b);
+  const int M = emu_amx.cfg.rows[c], N = emu_amx.cfg.colsb[c] / 4, K = emu_amx.cfg.colsb[a] / 4;
+  if (emu_amx.cfg.rows[a] != M || emu_amx.cfg.rows[b] != K || emu_amx.cfg.colsb[b] != emu_amx.cfg.colsb[c]) {
+    emu_fault("TDPBF16PS shapes do not match", c);
+  }
+  for (int m = 0; m < M; m++) {
+    for (int n = 0; n < N; n++) {
+      float sum;
+      memcpy(&sum, &emu_amx.tile[c][m][4 * n], 4);
+      for (int k = 0; k < K; k++) {
+        for (int i = 0; i < 2; i++) {
+          sum += emu_bf16(&emu_amx.tile[a][m][4 * k + 2 * i]) * emu_bf16(&emu_amx.tile[b][k][4 * n + 2 * i]);
+          if (sum != 0 && __builtin_fabsf(sum) < 1.17549435e-38f) sum = __builtin_copysignf(0.0f, sum);
+        }
+      }
+      memcpy(&emu_amx.tile[c][m][4 * n], &sum, 4);
+    }
+  }
+}
+
 #undef _tile_loadconfig
 #undef _tile_release
 #undef _tile_loadd
 #undef _tile_stored
 #undef _tile_zero
 #undef _tile_dpbssd
+#undef _tile_dpbf16ps
 #define _tile_loadconfig(cfg) emu_loadconfig(cfg)
 #define _tile_release() emu_release()
 #define _tile_loadd(t, base, stride) emu_loadd(t, base, (size_t)(stride))
 #define _tile_stored(t, base, stride) emu_stored(t, base, (size_t)(stride))
 #define _tile_zero(t) emu_zero(t)
 #define _tile_dpbssd(c, a, b) emu_dpbssd(c, a, b)
+#define _tile_dpbf16ps(c, a, b) emu_dpbf16ps(c, a, b)
 
 #endif

@@ -54,7 +54,7 @@ final class RunState {
       }
     }
     matmulScratch = buffer(scratch)
-    attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens)))
+    attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens), Int32(c.kvHeadCount), Int32(c.headDim)))
     byteCount = total
     self.allocations = allocations
   }
