@@ -23,14 +23,27 @@ void ssa_rmsnorm(float *out, const float *x, const float *weight, int64_t dim, i
 }
 
 void ssa_add_bias(float *y, int64_t ld, const float *bias, int64_t dim, int64_t n) {
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n >= PARALLEL_ROWS)
   for (int64_t t = 0; t < n; t++) {
     float *yr = y + t * ld;
     for (int64_t i = 0; i < dim; i++) yr[i] += bias[i];
   }
 }
 
+// Elementwise, so chunks of any size give the same bits.
+#define ADD_CHUNK 16384
+
 void ssa_add(float *x, const float *y, int64_t len) {
-  for (int64_t i = 0; i < len; i++) x[i] += y[i];
+  const int64_t chunks = (len + ADD_CHUNK - 1) / ADD_CHUNK;
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && chunks >= 4)
+  for (int64_t c = 0; c < chunks; c++) {
+    const int64_t end = (c + 1) * ADD_CHUNK < len ? (c + 1) * ADD_CHUNK : len;
+    for (int64_t i = c * ADD_CHUNK; i < end; i++) x[i] += y[i];
+  }
 }
 
 void ssa_swiglu_ref(float *gate, const float *up, int64_t len) {
@@ -54,8 +67,22 @@ void ssa_swiglu(float *gate, const float *up, int64_t len) {
   }
 }
 
+void ssa_swiglu_rows(float *x, int64_t ld, int64_t n, int64_t len) {
+  if (n == 1) {
+    ssa_swiglu(x, x + len, len);
+    return;
+  }
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1)
+  for (int64_t t = 0; t < n; t++) ssa_kernels.swiglu(x + t * ld, x + t * ld + len, len);
+}
+
 void ssa_rope_neox(float *x, int64_t ld, int64_t n, int n_heads, int head_dim, const float *cos_sin) {
   const int half = head_dim / 2;
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n >= PARALLEL_ROWS)
   for (int64_t t = 0; t < n; t++) {
     const float *c = cos_sin + t * head_dim, *s = c + half;
     for (int h = 0; h < n_heads; h++) {
@@ -71,6 +98,9 @@ void ssa_rope_neox(float *x, int64_t ld, int64_t n, int n_heads, int head_dim, c
 
 void ssa_kv_store(int kv_type, void *cache, int64_t capacity, int n_kv_heads, int head_dim,
                   const float *x, int64_t ld, int64_t pos0, int64_t n) {
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt) if (nt > 1 && n >= PARALLEL_ROWS)
   for (int64_t t = 0; t < n; t++) {
     for (int h = 0; h < n_kv_heads; h++) {
       const float *src = x + t * ld + (int64_t)h * head_dim;

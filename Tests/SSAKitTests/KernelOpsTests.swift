@@ -48,6 +48,44 @@ final class KernelOpsTests: XCTestCase {
     }
   }
 
+  /// The row-parallel forms (long enough to split: 40 rows, 70,000 floats) give the serial bits:
+  /// SwiGLU of every row of [gate | up] equals ssa_swiglu row by row, and nothing depends on the
+  /// thread count.
+  func testParallelRowsSameBits() {
+    var rng = KernelRandom(seed: 14)
+    let n = 40, len = 300, ld = 2 * len + 3
+    let rows = rng.floats(n * ld, scale: 6), a = rng.floats(70_000, scale: 4), b = rng.floats(70_000)
+    var bias = rng.floats(2 * len)
+    var cosSin = [Float]()
+    for t in 0..<n {
+      let angles = (0..<32).map { Double(t + 3) * pow(10000, -2 * Double($0) / 64) }
+      cosSin += angles.map { Float(cos($0)) } + angles.map { Float(sin($0)) }
+    }
+    var expected = rows
+    for t in 0..<n {
+      expected.withUnsafeMutableBufferPointer { p in
+        let row = p.baseAddress! + t * ld
+        ssa_swiglu(row, row + len, Int64(len))
+      }
+    }
+    var results: [[UInt32]] = []
+    for threads in [1, 2] {
+      ssa_set_threads(Int32(threads))
+      var x = rows
+      ssa_swiglu_rows(&x, Int64(ld), Int64(n), Int64(len))
+      XCTAssertEqual(x.map(\.bitPattern), expected.map(\.bitPattern), "swiglu rows, \(threads) threads")
+      var sum = a
+      ssa_add(&sum, b, Int64(a.count))
+      var y = rows
+      ssa_add_bias(&y, Int64(ld), &bias, Int64(2 * len), Int64(n))
+      var r = rows
+      ssa_rope_neox(&r, Int64(ld), Int64(n), 9, 64, cosSin)
+      results.append((sum + y + r).map(\.bitPattern))
+    }
+    XCTAssertEqual(results[0], results[1], "add, bias, rope: 1 and 2 threads")
+    XCTAssertEqual(Array(results[0].prefix(a.count)), zip(a, b).map { ($0 + $1).bitPattern })
+  }
+
   func testRopeNeox() {
     var rng = KernelRandom(seed: 12)
     let n = 3, heads = 2, hd = 8, ld = heads * hd + 5

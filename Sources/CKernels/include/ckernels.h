@@ -123,6 +123,8 @@ void ssa_add_bias(float *y, int64_t ld, const float *bias, int64_t dim, int64_t 
 void ssa_add(float *x, const float *y, int64_t len);
 // gate[i] = silu(gate[i]) * up[i]  (SwiGLU).
 void ssa_swiglu(float *gate, const float *up, int64_t len);
+// ssa_swiglu on each of n rows of [gate (len floats) | up (len floats)], ld floats apart.
+void ssa_swiglu_rows(float *x, int64_t ld, int64_t n, int64_t len);
 // Rotate pairs (i, i + head_dim/2) of each head (the NEOX / half-split RoPE of Qwen2, as HF's
 // rotate_half). x: n tokens of n_heads * head_dim floats, ld floats apart. cos_sin: for each token,
 // head_dim/2 cosines then head_dim/2 sines.

@@ -130,10 +130,7 @@ public final class Session: @unchecked Sendable {
       for t0 in stride(from: 0, to: n, by: s.ffnTokens) {
         let m = min(s.ffnTokens, n - t0)
         project(layer.gateUp, s.xb + t0 * hidden, hidden, m, s.gateUp, 2 * ffn)
-        for t in 0..<m {
-          let row = s.gateUp + t * 2 * ffn
-          ssa_swiglu(row, row + ffn, Int64(ffn))
-        }
+        ssa_swiglu_rows(s.gateUp, Int64(2 * ffn), Int64(m), Int64(ffn))
         matmul(layer.down, s.gateUp, 2 * ffn, m, s.xb + t0 * hidden, hidden)
       }
       ssa_add(s.x, s.xb, Int64(n * hidden))
