@@ -36,6 +36,9 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
+#include "avx512_avec.h"
+#include "exp2_nonpos.h"
+
 // Q4_0 blocks expanded at a time (64 x 512 bytes of B tiles stay in L1), and tokens per pass (their
 // accumulators wait in a buffer between the chunks of a long row).
 #define KC 64
@@ -210,21 +213,14 @@ static void configure_attention_tiles(void) {
   _tile_loadconfig(&c);
 }
 
-static const __m512i *bf16_mask(void) {
-  static const int32_t m[16] __attribute__((aligned(64))) = {
-      (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000,
-      (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000,
-      (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000,
-      (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000, (int32_t)0xFFFF0000};
-  return (const __m512i *)m;
-}
+#define BF16_MASK _mm512_set1_epi32((int)0xFFFF0000u)  // the bf16 bits of an fp32
 
 // x rounded to the nearest bf16 (ties to even), as fp32 bits (the low 16 bits zero).
 INLINE __m512i bf16_round(__m512 x) {
   const __m512i b = _mm512_castps_si512(x);
   const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
   const __m512i r = _mm512_add_epi32(b, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
-  return _mm512_and_si512(r, *bf16_mask());
+  return _mm512_and_si512(r, BF16_MASK);
 }
 
 // Split x into hi and lo, both rounded to bf16 (in the high halves of the lanes).
@@ -247,7 +243,7 @@ INLINE __m512i bf16_row(__m512i a, __m512i b) {
 // is one AND and lo = p - hi is exact), lo rounded by AVX512-BF16 (its error: 2^-9 of lo, below
 // 2^-16 of p). hi and lo: the B-tile rows of keys 2r (low halves) and 2r+1.
 INLINE void weight_pair(__m512 p0, __m512 p1, __m512i *hi, __m512i *lo) {
-  const __m512i m = *bf16_mask();
+  const __m512i m = BF16_MASK;
   const __m512 h0 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(p0), m));
   const __m512 h1 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(p1), m));
   *hi = _mm512_ternarylogic_epi32(_mm512_castps_si512(p1), _mm512_srli_epi32(_mm512_castps_si512(p0), 16), m, 0xEC);  // (A & C) | B
@@ -286,19 +282,6 @@ INLINE void transpose16(__m512i r[16]) {
 
 INLINE __m512 load16_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 
-// 2^x for x <= 0 (clamped at -126): 2^n * p(r), |r| <= 1/2, degree 6 (relative error ~2e-7).
-INLINE __m512 exp2_nonpos(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-126.0f));
-  const __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), r = _mm512_sub_ps(x, n);
-  __m512 p = _mm512_set1_ps(1.540353e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504109e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022651e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  return _mm512_scalef_ps(p, n);
-}
 
 // The converted cache: per KV head and block of 32 keys, the K tiles [keys 0-15, 16-31][32 dims]
 // [hi, lo] (rows: keys) then the V^T tiles [16 dims][hi, lo] (rows: dims, then VNNI pairs of keys).
@@ -453,14 +436,14 @@ static void attention_prefill_f16(const ssa_attn_args *a, int g, int64_t t0, int
       __m512 l = _mm512_load_ps(t->l);
       if (_mm512_cmp_ps_mask(m_new, m_old, _CMP_GT_OQ)) {
         // the max grew in some lane: scale what was summed (by exactly 1 in the others)
-        const __m512 alpha = exp2_nonpos(_mm512_sub_ps(m_old, m_new));
+        const __m512 alpha = av_exp2_nonpos(_mm512_sub_ps(m_old, m_new));
         l = _mm512_mul_ps(l, alpha);
         for (int d = 0; d < hd; d++) _mm512_store_ps(t->o + 16 * d, _mm512_mul_ps(_mm512_load_ps(t->o + 16 * d), alpha));
         _mm512_store_ps(t->m, m_new);
       }
       for (int r = 0; r < AT_KEYS / 2; r++) {
-        __m512 p0 = exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r), m_new));
-        __m512 p1 = exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r + 16), m_new));
+        __m512 p0 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r), m_new));
+        __m512 p1 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r + 16), m_new));
         if (masked) {  // 2^-inf clamps: masked weights are zeroed
           p0 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r))), p0);
           p1 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r + 1))), p1);

@@ -54,13 +54,21 @@ static inline void emu_zero(int t) {
   memset(emu_amx.tile[t], 0, sizeof emu_amx.tile[t]);
 }
 
+// C (M x N 4-byte elements) += A (M x K 4-byte groups) . B (K x N 4-byte groups), as the dot-product
+// instructions require: all three configured, A's rows M, B's rows K, B's width C's.
+static inline void emu_check_shapes(int c, int a, int b, const char *op) {
+  emu_need(c), emu_need(a), emu_need(b);
+  const emu_tile_config *g = &emu_amx.cfg;
+  if (g->rows[a] != g->rows[c] || g->rows[b] != g->colsb[a] / 4 || g->colsb[b] != g->colsb[c]) {
+    fprintf(stderr, "AMX emulation: %s shapes do not match (tile %d)\n", op, c);
+    abort();
+  }
+}
+
 // C[m][n] += sum over k of A[m][4k + i] * B[k][4n + i], i < 4: signed bytes, int32 sums.
 static inline void emu_dpbssd(int c, int a, int b) {
-  emu_need(c), emu_need(a), emu_need(b);
+  emu_check_shapes(c, a, b, "TDPBSSD");
   const int M = emu_amx.cfg.rows[c], N = emu_amx.cfg.colsb[c] / 4, K = emu_amx.cfg.colsb[a] / 4;
-  if (emu_amx.cfg.rows[a] != M || emu_amx.cfg.rows[b] != K || emu_amx.cfg.colsb[b] != emu_amx.cfg.colsb[c]) {
-    emu_fault("TDPBSSD shapes do not match", c);
-  }
   for (int m = 0; m < M; m++) {
     for (int n = 0; n < N; n++) {
       int32_t sum;
@@ -83,11 +91,8 @@ static inline float emu_bf16(const uint8_t *p) {
 // C[m][n] += sum over k of A[m][2k + i] * B[k][2n + i], i < 2: bf16 pairs, fp32 sums (the SDM's
 // order: per k, the two products added in turn; denormal results flushed).
 static inline void emu_dpbf16ps(int c, int a, int b) {
-  emu_need(c), emu_need(a), emu_need(b);
+  emu_check_shapes(c, a, b, "TDPBF16PS");
   const int M = emu_amx.cfg.rows[c], N = emu_amx.cfg.colsb[c] / 4, K = emu_amx.cfg.colsb[a] / 4;
-  if (emu_amx.cfg.rows[a] != M || emu_amx.cfg.rows[b] != K || emu_amx.cfg.colsb[b] != emu_amx.cfg.colsb[c]) {
-    emu_fault("TDPBF16PS shapes do not match", c);
-  }
   for (int m = 0; m < M; m++) {
     for (int n = 0; n < N; n++) {
       float sum;
