@@ -82,15 +82,37 @@ final class TokenizerLoadingTests: XCTestCase {
     }
   }
 
-  /// The default model's checkpoint folder, written by tools/gen-tokenizer-fixtures into models/ (not
-  /// committed: 12 MB), loads to exactly the GGUF's tokenizer, by tokenizer.json and by vocab.json.
+  /// The default model's checkpoint folder, as the reference writes it from the GGUF (HF tokenizers'
+  /// Qwen2 pipeline; tools/gen-tokenizer-fixtures --hf-folder-only, which also checks that llama.cpp's
+  /// converter turns the folder back into the GGUF's metadata), loads to exactly the GGUF's tokenizer,
+  /// by tokenizer.json and by vocab.json. Needs python3 with transformers, tokenizers and gguf
+  /// (tools/setup installs them; not torch).
   func testDefaultModelHFFolder() throws {
-    let dir = TokenizerFixtures.packageRoot.appendingPathComponent("models/qwen2.5-coder-0.5b-instruct-tokenizer").path
-    guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else {
-      throw XCTSkip("run tools/gen-tokenizer-fixtures to write \(dir)")
+    guard (try? TestSupport.run(["python3", "-c", "import transformers, tokenizers, gguf"]).status) == 0 else {
+      throw XCTSkip("needs python3 with transformers, tokenizers and gguf: run tools/setup")
     }
+    let model = try TestSupport.originalModelPath()
+    let dir = TestSupport.temporaryDirectory() + "/tokenizer"
+    defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+    let written = try TestSupport.run(["python3", TestSupport.tool("gen-tokenizer-fixtures"), "--gguf", model,
+                                       "--hf-folder-only", dir])
+    XCTAssertEqual(written.status, 0, written.stderr)
     let gguf = try TokenizerFixtures.defaultModel().tokenizer.data
-    XCTAssertEqual(try TokenizerData(huggingFaceDirectory: dir), gguf)
+    let folder = try TokenizerData(huggingFaceDirectory: dir)
+    // field by field: a failure names the field instead of printing 150k tokens
+    XCTAssertEqual(folder.model, gguf.model)
+    XCTAssertEqual(folder.preTokenizer, gguf.preTokenizer)
+    XCTAssertEqual(folder.tokens.count, gguf.tokens.count)
+    XCTAssertTrue(folder.tokens == gguf.tokens, "tokens differ")
+    XCTAssertTrue(folder.tokenTypes == gguf.tokenTypes, "token types differ")
+    XCTAssertTrue(folder.merges == gguf.merges, "merges differ")
+    XCTAssertEqual(folder.specialTokenIDs, gguf.specialTokenIDs)
+    // The GGUF came from a llama.cpp converter that wrote add_bos_token only (from tokenizer_config.json);
+    // the current one (llama-cpp-python 0.3.36's gguf-py, which ours follows) also reads the ByteLevel
+    // post-processor and writes add_eos_token = false, llama.cpp's default when the key is absent.
+    XCTAssertEqual(gguf.addTokenFlags, [TokenizerData.AddTokenFlag(.bos, false)])
+    XCTAssertEqual(folder.addTokenFlags, gguf.addTokenFlags + [TokenizerData.AddTokenFlag(.eos, false)])
+    XCTAssertTrue(folder.chatTemplate == gguf.chatTemplate, "chat templates differ")
 
     let vocabOnly = NSTemporaryDirectory() + "ssa-vocab-only-\(getpid())"
     try FileManager.default.createDirectory(atPath: vocabOnly, withIntermediateDirectories: true)
