@@ -8,7 +8,7 @@
 // Scaling a block's 256 sums (store the tile, then per token a convert, a multiply and an FMA on 16
 // lanes: 48 vector instructions) and the tile loads and store share the time: on this machine tile
 // loads and stores do not overlap with vector work (a multiply does), so the blocks go through a
-// pipeline four deep (tile_16x16). Q4_0
+// pipeline: a block is scaled one step after its tile was stored (tile_16x16). Q4_0
 // blocks are first expanded to signed int8 B tiles, KC blocks of a row group at a time, and reused by
 // every token tile of the item.
 //
@@ -44,10 +44,10 @@
 #define KC 64
 #define TB 256
 
-// Tile registers: four C tiles (16 tokens x 16 rows of int32 sums) for the blocks in flight, and two
-// sets of A (16 tokens x one block of activations) and B (one block of 16 rows: 8 rows of 64 bytes,
-// each the 4-byte groups k of the 16 rows, which is the R16 layout itself), for even and odd blocks.
-enum { C0 = 0, C1 = 1, A0 = 2, B0 = 3, A1 = 4, B1 = 5, C2 = 6, C3 = 7 };
+// Tile registers: two sets, for even and odd blocks, of C (16 tokens x 16 rows of int32 sums), A (16
+// tokens x one block of activations) and B (one block of 16 rows: 8 rows of 64 bytes, each the 4-byte
+// groups k of the 16 rows, which is the R16 layout itself).
+enum { C0 = 0, C1 = 1, A0 = 2, B0 = 3, A1 = 4, B1 = 5 };
 
 typedef struct {
   uint8_t palette, start_row, reserved[14];
@@ -60,8 +60,7 @@ static void configure_tiles(void) {
   _Alignas(64) tile_config c;
   memset(&c, 0, sizeof c);
   c.palette = 1;
-  c.rows[C0] = c.rows[C1] = c.rows[C2] = c.rows[C3] = 16;
-  c.colsb[C0] = c.colsb[C1] = c.colsb[C2] = c.colsb[C3] = 64;
+  c.rows[C0] = c.rows[C1] = 16, c.colsb[C0] = c.colsb[C1] = 64;
   c.rows[A0] = c.rows[A1] = 16, c.colsb[A0] = c.colsb[A1] = QK;
   c.rows[B0] = c.rows[B1] = 8, c.colsb[B0] = c.colsb[B1] = 64;
   _tile_loadconfig(&c);
@@ -77,24 +76,21 @@ INLINE void scale_add(__m512 acc[16], const int32_t *c, const float *dx, const v
   }
 }
 
-// The C tile of block b (a constant: tile numbers are immediates).
-#define C_OF(j) ((j) == 0 ? C0 : (j) == 1 ? C1 : (j) == 2 ? C2 : C3)
-
-// Block b of the pipeline, j = b % 4: multiply block b into C_j, store block b - 2's sums, scale
-// block b - 3's (stored one step earlier). Tile loads and stores do not overlap with vector work on
-// this machine, but a multiply does: a block's sums are read two multiplies after its store and the
-// store waits two multiplies after its own multiply (measured in isolation: 52-57 cycles a block
-// against 65-72 with each block scaled right after its store). Blocks are scaled in order, so the
-// sums are the same as one block at a time.
+// Block b of the pipeline, j = b % 2 (a constant: tile numbers are immediates): multiply block b
+// into C_j, store block b - 1's sums (into buffer (b - 1) % 4), scale block b - 2's (stored one step
+// earlier). Tile loads and stores do not overlap with vector work on this machine, but a multiply
+// does: so the scaling does not wait right after its tile's store (measured in isolation: 56-59
+// cycles a block against 65-72 with each block scaled right after its store). Blocks are scaled in
+// order, so the sums are the same as one block at a time.
 #define STEP(j, bi)                                                                                   \
   do {                                                                                              \
     const int64_t b_ = (bi);                                                                        \
-    _tile_loadd((j) & 1 ? A1 : A0, x + b_ * QK, xs);                                                \
-    _tile_loadd((j) & 1 ? B1 : B0, bq + b_ * bstride, 64);                                          \
-    _tile_zero(C_OF(j));                                                                            \
-    _tile_dpbssd(C_OF(j), (j) & 1 ? A1 : A0, (j) & 1 ? B1 : B0);                                    \
-    if (b_ >= 2) _tile_stored(C_OF(((j) + 2) & 3), c[((j) + 2) & 3], 64);                           \
-    if (b_ >= 3) scale_add(acc, c[((j) + 1) & 3], dx + (b_ - 3) * 16, bd + (b_ - 3) * dstride);     \
+    _tile_loadd((j) ? A1 : A0, x + b_ * QK, xs);                                                    \
+    _tile_loadd((j) ? B1 : B0, bq + b_ * bstride, 64);                                              \
+    _tile_zero((j) ? C1 : C0);                                                                      \
+    _tile_dpbssd((j) ? C1 : C0, (j) ? A1 : A0, (j) ? B1 : B0);                                      \
+    if (b_ >= 1) _tile_stored((j) ? C0 : C1, c[(b_ - 1) & 3], 64);                                  \
+    if (b_ >= 2) scale_add(acc, c[(b_ - 2) & 3], dx + (b_ - 2) * 16, bd + (b_ - 2) * dstride);      \
   } while (0)
 
 // 16 tokens x 16 rows over nbk blocks: activation rows x (xs bytes apart), their scales dx ([block][16]),
@@ -103,27 +99,16 @@ INLINE void tile_16x16(__m512 acc[16], const int8_t *x, size_t xs, const float *
                        size_t bstride, const uint8_t *bd, size_t dstride, int64_t nbk) {
   _Alignas(64) int32_t c[4][256];
   int64_t b = 0;
-  for (; b + 4 <= nbk; b += 4) {
+  for (; b + 2 <= nbk; b += 2) {
     STEP(0, b);
     STEP(1, b + 1);
-    STEP(2, b + 2);
-    STEP(3, b + 3);
   }
   if (b < nbk) STEP(0, b);
-  if (b + 1 < nbk) STEP(1, b + 1);
-  if (b + 2 < nbk) STEP(2, b + 2);
-  // drain: blocks nbk - 2 and nbk - 1 are still in their tiles, nbk - 3 is stored
-  for (int64_t k = nbk < 3 ? 0 : nbk - 3; k < nbk; k++) {
-    if (k >= nbk - 2) {
-      switch (k & 3) {
-      case 0: _tile_stored(C0, c[0], 64); break;
-      case 1: _tile_stored(C1, c[1], 64); break;
-      case 2: _tile_stored(C2, c[2], 64); break;
-      default: _tile_stored(C3, c[3], 64); break;
-      }
-    }
-    scale_add(acc, c[k & 3], dx + k * 16, bd + k * dstride);
-  }
+  // drain: block nbk - 1 is still in its tile, nbk - 2 is stored
+  if (nbk >= 2) scale_add(acc, c[(nbk - 2) & 3], dx + (nbk - 2) * 16, bd + (nbk - 2) * dstride);
+  if ((nbk - 1) & 1) _tile_stored(C1, c[(nbk - 1) & 3], 64);
+  else _tile_stored(C0, c[(nbk - 1) & 3], 64);
+  scale_add(acc, c[(nbk - 1) & 3], dx + (nbk - 1) * 16, bd + (nbk - 1) * dstride);
 }
 
 // Q4_0 R16 blocks to B tiles of signed values (nibble - 8): the low nibbles of 4-byte group k are
