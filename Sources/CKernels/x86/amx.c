@@ -82,7 +82,7 @@ INLINE void scale_add(__m512 acc[16], const int32_t *c, const float *dx, const v
 // does: so the scaling does not wait right after its tile's store (measured in isolation: 56-59
 // cycles a block against 65-72 with each block scaled right after its store). Blocks are scaled in
 // order, so the sums are the same as one block at a time.
-#define STEP(j, bi)                                                                                   \
+#define GEMM_STEP(j, bi)                                                                            \
   do {                                                                                              \
     const int64_t b_ = (bi);                                                                        \
     _tile_loadd((j) ? A1 : A0, x + b_ * QK, xs);                                                    \
@@ -100,16 +100,17 @@ INLINE void tile_16x16(__m512 acc[16], const int8_t *x, size_t xs, const float *
   _Alignas(64) int32_t c[4][256];
   int64_t b = 0;
   for (; b + 2 <= nbk; b += 2) {
-    STEP(0, b);
-    STEP(1, b + 1);
+    GEMM_STEP(0, b);
+    GEMM_STEP(1, b + 1);
   }
-  if (b < nbk) STEP(0, b);
+  if (b < nbk) GEMM_STEP(0, b);
   // drain: block nbk - 1 is still in its tile, nbk - 2 is stored
   if (nbk >= 2) scale_add(acc, c[(nbk - 2) & 3], dx + (nbk - 2) * 16, bd + (nbk - 2) * dstride);
   if ((nbk - 1) & 1) _tile_stored(C1, c[(nbk - 1) & 3], 64);
   else _tile_stored(C0, c[(nbk - 1) & 3], 64);
   scale_add(acc, c[(nbk - 1) & 3], dx + (nbk - 1) * 16, bd + (nbk - 1) * dstride);
 }
+#undef GEMM_STEP
 
 // Q4_0 R16 blocks to B tiles of signed values (nibble - 8): the low nibbles of 4-byte group k are
 // elements 4k..4k+3 (tile row k), the high ones 16+4k.. (tile row 4+k).
