@@ -350,13 +350,115 @@ typedef struct {
   int64_t last;                                      // the largest end
 } attn_qtile;
 
+// S^T = K Q^T of one query tile and a block of 32 keys (kt), per 32 dims: Kh.Qh + Kl.Qh + Kh.Qm +
+// Kl.Qm + Kh.Ql; keys 0-15 in C0, 16-31 in C1 (left in the tiles: the caller stores them).
+INLINE void attn_scores_step(const attn_qtile *t, const uint8_t *kt, int ksteps, int k) {
+  if (k == 0) {
+    _tile_zero(T_C0);
+    _tile_zero(T_C1);
+  }
+  {
+    _tile_loadd(T_A0, kt + (size_t)(2 * k) * 1024, 64);
+    _tile_loadd(T_A1, kt + (size_t)(2 * k + 1) * 1024, 64);
+    _tile_loadd(T_A2, kt + (size_t)(2 * (ksteps + k)) * 1024, 64);
+    _tile_loadd(T_A3, kt + (size_t)(2 * (ksteps + k) + 1) * 1024, 64);
+    _tile_loadd(T_B0, t->q[k][0], 64);
+    _tile_loadd(T_B1, t->q[k][1], 64);
+    _tile_dpbf16ps(T_C0, T_A0, T_B0);
+    _tile_dpbf16ps(T_C1, T_A2, T_B0);
+    _tile_dpbf16ps(T_C0, T_A1, T_B0);
+    _tile_dpbf16ps(T_C1, T_A3, T_B0);
+    _tile_dpbf16ps(T_C0, T_A0, T_B1);
+    _tile_dpbf16ps(T_C1, T_A2, T_B1);
+    _tile_dpbf16ps(T_C0, T_A1, T_B1);
+    _tile_dpbf16ps(T_C1, T_A3, T_B1);
+    _tile_loadd(T_B0, t->q[k][2], 64);
+    _tile_dpbf16ps(T_C0, T_A0, T_B0);
+    _tile_dpbf16ps(T_C1, T_A2, T_B0);
+  }
+}
+
+INLINE void attn_scores(const attn_qtile *t, const uint8_t *kt, int ksteps) {
+  for (int k = 0; k < ksteps; k++) attn_scores_step(t, kt, ksteps, k);
+}
+
+// The online softmax of one query tile over the block of keys at k0 whose scores are s, down the
+// keys: lane-wise max, rescale of what was summed, the weights split into the B tiles pt [hi, lo].
+INLINE __m512 attn_softmax_max(attn_qtile *t, float *s, int64_t k0, int hd) {
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+  const __m512i end = _mm512_load_si512(t->end);
+  const int masked = k0 + AT_KEYS > t->end[0];  // some lane ends inside this block (or before it)
+  __m512 mx[4] = {neg_inf, neg_inf, neg_inf, neg_inf};  // four chains (a max is exact in any order)
+  for (int key = 0; key < AT_KEYS; key++) {
+    __m512 v = _mm512_load_ps(s + 16 * key);
+    if (masked) {
+      v = _mm512_mask_mov_ps(neg_inf, _mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + key))), v);
+      _mm512_store_ps(s + 16 * key, v);
+    }
+    mx[key & 3] = _mm512_max_ps(mx[key & 3], v);
+  }
+  const __m512 m_old = _mm512_load_ps(t->m);
+  const __m512 m_new = _mm512_max_ps(m_old, _mm512_max_ps(_mm512_max_ps(mx[0], mx[1]), _mm512_max_ps(mx[2], mx[3])));
+  if (_mm512_cmp_ps_mask(m_new, m_old, _CMP_GT_OQ)) {
+    // the max grew in some lane: scale what was summed (by exactly 1 in the others)
+    const __m512 alpha = av_exp2_nonpos(_mm512_sub_ps(m_old, m_new));
+    _mm512_store_ps(t->l, _mm512_mul_ps(_mm512_load_ps(t->l), alpha));
+    for (int d = 0; d < hd; d++) _mm512_store_ps(t->o + 16 * d, _mm512_mul_ps(_mm512_load_ps(t->o + 16 * d), alpha));
+    _mm512_store_ps(t->m, m_new);
+  }
+  return m_new;
+}
+
+// Weights r0..r1 (pairs of keys) of the block, after attn_softmax_max gave their max.
+INLINE void attn_softmax_weights(attn_qtile *t, const float *s, uint8_t pt[2][1024], int64_t k0, __m512 m_new, int r0, int r1) {
+  const __m512i end = _mm512_load_si512(t->end);
+  const int masked = k0 + AT_KEYS > t->end[0];
+  __m512 l = _mm512_load_ps(t->l);
+  for (int r = r0; r < r1; r++) {
+    __m512 p0 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r), m_new));
+    __m512 p1 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r + 16), m_new));
+    if (masked) {  // 2^-inf clamps: masked weights are zeroed
+      p0 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r))), p0);
+      p1 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r + 1))), p1);
+    }
+    l = _mm512_add_ps(l, _mm512_add_ps(p0, p1));
+    __m512i hi, lo;
+    weight_pair(p0, p1, &hi, &lo);
+    _mm512_store_si512(pt[0] + 64 * r, hi);
+    _mm512_store_si512(pt[1] + 64 * r, lo);
+  }
+  _mm512_store_ps(t->l, l);
+}
+
+// O^T += V^T P^T of one query tile: hi.hi + lo.hi + hi.lo, per 16 dims (vt: the block's V^T tiles).
+INLINE void attn_values(attn_qtile *t, const uint8_t *vt, uint8_t pt[2][1024], int dtiles) {
+  _tile_loadd(T_B0, pt[0], 64);
+  _tile_loadd(T_B1, pt[1], 64);
+  for (int d = 0; d < dtiles; d += 2) {
+    _tile_loadd(T_C0, t->o + 256 * d, 64);
+    _tile_loadd(T_A0, vt + (size_t)(2 * d) * 1024, 64);
+    _tile_loadd(T_A1, vt + (size_t)(2 * d + 1) * 1024, 64);
+    _tile_dpbf16ps(T_C0, T_A0, T_B0);
+    _tile_dpbf16ps(T_C0, T_A1, T_B0);
+    _tile_dpbf16ps(T_C0, T_A0, T_B1);
+    _tile_stored(T_C0, t->o + 256 * d, 64);
+    _tile_loadd(T_C1, t->o + 256 * (d + 1), 64);  // dtiles is even (hd % 32 == 0)
+    _tile_loadd(T_A2, vt + (size_t)(2 * d + 2) * 1024, 64);
+    _tile_loadd(T_A3, vt + (size_t)(2 * d + 3) * 1024, 64);
+    _tile_dpbf16ps(T_C1, T_A2, T_B0);
+    _tile_dpbf16ps(T_C1, T_A3, T_B0);
+    _tile_dpbf16ps(T_C1, T_A2, T_B1);
+    _tile_stored(T_C1, t->o + 256 * (d + 1), 64);
+  }
+}
+
 static void attention_prefill_f16(const ssa_attn_args *a, int g, int64_t t0, int64_t t1) {
   const int hd = a->head_dim, group = a->n_heads / a->n_kv_heads;
   const int nq = (int)(t1 - t0) * group;
   const int ksteps = hd / 32, dtiles = hd / 16, ntiles = (nq + 15) / 16;
   attn_qtile qt[AT_TILES];
-  _Alignas(64) float s[AT_KEYS * 16];  // S^T: [key][query]
-  _Alignas(64) uint8_t pt[2][1024];    // B tiles [hi, lo]: [key pair][query]
+  _Alignas(64) float s[2][AT_KEYS * 16];  // S^T: [key][query], of two tiles
+  _Alignas(64) uint8_t pt[2][2][1024];    // B tiles [hi, lo]: [key pair][query], of two tiles
   const __m512 scale = _mm512_set1_ps(a->scale * 1.44269504f);  // scores in base 2
   int64_t last = 0;
   for (int j = 0; j < ntiles; j++) {
@@ -396,90 +498,31 @@ static void attention_prefill_f16(const ssa_attn_args *a, int g, int64_t t0, int
   // the tile unit itself does.
   const unsigned csr = _mm_getcsr();
   _mm_setcsr(csr | 0x8040);  // FTZ, DAZ
-  const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
   for (int64_t k0 = 0; k0 < last; k0 += AT_KEYS) {
     const uint8_t *kt = prep_block(a, g, k0 / AT_KEYS), *vt = kt + (size_t)hd * 128;
-    for (int j = 0; j < ntiles; j++) {
-      attn_qtile *t = &qt[j];
-      if (t->last <= k0) continue;  // every lane of the tile has seen all its keys
-      // S^T = K Q^T per 32 dims: Kh.Qh + Kl.Qh + Kh.Qm + Kl.Qm + Kh.Ql; keys 0-15 in C0, 16-31 in C1
-      _tile_zero(T_C0);
-      _tile_zero(T_C1);
-      for (int k = 0; k < ksteps; k++) {
-        _tile_loadd(T_A0, kt + (size_t)(2 * k) * 1024, 64);
-        _tile_loadd(T_A1, kt + (size_t)(2 * k + 1) * 1024, 64);
-        _tile_loadd(T_A2, kt + (size_t)(2 * (ksteps + k)) * 1024, 64);
-        _tile_loadd(T_A3, kt + (size_t)(2 * (ksteps + k) + 1) * 1024, 64);
-        _tile_loadd(T_B0, t->q[k][0], 64);
-        _tile_loadd(T_B1, t->q[k][1], 64);
-        _tile_dpbf16ps(T_C0, T_A0, T_B0);
-        _tile_dpbf16ps(T_C1, T_A2, T_B0);
-        _tile_dpbf16ps(T_C0, T_A1, T_B0);
-        _tile_dpbf16ps(T_C1, T_A3, T_B0);
-        _tile_dpbf16ps(T_C0, T_A0, T_B1);
-        _tile_dpbf16ps(T_C1, T_A2, T_B1);
-        _tile_dpbf16ps(T_C0, T_A1, T_B1);
-        _tile_dpbf16ps(T_C1, T_A3, T_B1);
-        _tile_loadd(T_B0, t->q[k][2], 64);
-        _tile_dpbf16ps(T_C0, T_A0, T_B0);
-        _tile_dpbf16ps(T_C1, T_A2, T_B0);
+    // the tiles whose lanes have keys left in this block: rows go in token order, so a suffix
+    int j0 = 0;
+    while (qt[j0].last <= k0) j0++;
+    // One step behind: tile j+1's score multiplies run on the tile unit while the vector unit does
+    // tile j's softmax; then j+1's scores are stored and j's weighted values multiplied.
+    attn_scores(&qt[j0], kt, ksteps);
+    _tile_stored(T_C0, s[0], 64);
+    _tile_stored(T_C1, s[0] + 256, 64);
+    for (int j = j0; j < ntiles; j++) {
+      const int cur = (j - j0) & 1, more = j + 1 < ntiles;
+      // interleaved, so that the multiplies queued on the tile unit overlap with vector work
+      if (more) attn_scores_step(&qt[j + 1], kt, ksteps, 0);
+      const __m512 m_new = attn_softmax_max(&qt[j], s[cur], k0, hd);
+      const int parts = ksteps > 1 ? ksteps - 1 : 1;  // the weights in parts, after score steps 1..
+      for (int k = 1; k <= parts; k++) {
+        if (more && k < ksteps) attn_scores_step(&qt[j + 1], kt, ksteps, k);
+        attn_softmax_weights(&qt[j], s[cur], pt[cur], k0, m_new, (k - 1) * (AT_KEYS / 2) / parts, k * (AT_KEYS / 2) / parts);
       }
-      _tile_stored(T_C0, s, 64);
-      _tile_stored(T_C1, s + 256, 64);
-      // the online softmax, down the keys: lane-wise max, rescale, weights
-      const __m512i end = _mm512_load_si512(t->end);
-      const int masked = k0 + AT_KEYS > t->end[0];  // some lane ends inside this block (or before it)
-      __m512 mx = neg_inf;
-      for (int key = 0; key < AT_KEYS; key++) {
-        __m512 v = _mm512_load_ps(s + 16 * key);
-        if (masked) {
-          v = _mm512_mask_mov_ps(neg_inf, _mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + key))), v);
-          _mm512_store_ps(s + 16 * key, v);
-        }
-        mx = _mm512_max_ps(mx, v);
+      if (more) {
+        _tile_stored(T_C0, s[cur ^ 1], 64);
+        _tile_stored(T_C1, s[cur ^ 1] + 256, 64);
       }
-      const __m512 m_old = _mm512_load_ps(t->m), m_new = _mm512_max_ps(m_old, mx);
-      __m512 l = _mm512_load_ps(t->l);
-      if (_mm512_cmp_ps_mask(m_new, m_old, _CMP_GT_OQ)) {
-        // the max grew in some lane: scale what was summed (by exactly 1 in the others)
-        const __m512 alpha = av_exp2_nonpos(_mm512_sub_ps(m_old, m_new));
-        l = _mm512_mul_ps(l, alpha);
-        for (int d = 0; d < hd; d++) _mm512_store_ps(t->o + 16 * d, _mm512_mul_ps(_mm512_load_ps(t->o + 16 * d), alpha));
-        _mm512_store_ps(t->m, m_new);
-      }
-      for (int r = 0; r < AT_KEYS / 2; r++) {
-        __m512 p0 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r), m_new));
-        __m512 p1 = av_exp2_nonpos(_mm512_sub_ps(_mm512_load_ps(s + 32 * r + 16), m_new));
-        if (masked) {  // 2^-inf clamps: masked weights are zeroed
-          p0 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r))), p0);
-          p1 = _mm512_maskz_mov_ps(_mm512_cmpgt_epi32_mask(end, _mm512_set1_epi32((int)(k0 + 2 * r + 1))), p1);
-        }
-        l = _mm512_add_ps(l, _mm512_add_ps(p0, p1));
-        __m512i hi, lo;
-        weight_pair(p0, p1, &hi, &lo);
-        _mm512_store_si512(pt[0] + 64 * r, hi);
-        _mm512_store_si512(pt[1] + 64 * r, lo);
-      }
-      _mm512_store_ps(t->l, l);
-      // O^T += V^T P^T: hi.hi + lo.hi + hi.lo, per 16 dims
-      _tile_loadd(T_B0, pt[0], 64);
-      _tile_loadd(T_B1, pt[1], 64);
-      for (int d = 0; d < dtiles; d += 2) {
-        _tile_loadd(T_C0, t->o + 256 * d, 64);
-        _tile_loadd(T_A0, vt + (size_t)(2 * d) * 1024, 64);
-        _tile_loadd(T_A1, vt + (size_t)(2 * d + 1) * 1024, 64);
-        _tile_dpbf16ps(T_C0, T_A0, T_B0);
-        _tile_dpbf16ps(T_C0, T_A1, T_B0);
-        _tile_dpbf16ps(T_C0, T_A0, T_B1);
-        _tile_stored(T_C0, t->o + 256 * d, 64);
-        _tile_loadd(T_C1, t->o + 256 * (d + 1), 64);  // dtiles is even (hd % 32 == 0)
-        _tile_loadd(T_A2, vt + (size_t)(2 * d + 2) * 1024, 64);
-        _tile_loadd(T_A3, vt + (size_t)(2 * d + 3) * 1024, 64);
-        _tile_dpbf16ps(T_C1, T_A2, T_B0);
-        _tile_dpbf16ps(T_C1, T_A3, T_B0);
-        _tile_dpbf16ps(T_C1, T_A2, T_B1);
-        _tile_stored(T_C1, t->o + 256 * (d + 1), 64);
-      }
+      attn_values(&qt[j], vt, pt[cur], dtiles);
     }
   }
   _tile_release();
