@@ -1,5 +1,5 @@
-// How fast the AMX tile unit is right now, sampled over time: the time of a tile multiply, of a
-// tile load plus a tile store, and of the same count of vector FMAs as a control, in TSC cycles
+// How fast the AMX tile unit is right now, sampled over time: the time of a tile multiply (full
+// size, and the prefill GEMM's half size), of a tile load plus a tile store, and of the same count of vector FMAs as a control, in TSC cycles
 // (best of 5 short loops per sample, one sample every ~100 ms). On a KVM guest the tile unit may be
 // shared with another tenant; this shows whether and how often it is slowed.
 //
@@ -37,12 +37,23 @@ static double probe_tdp(void) {
   return (double)(__rdtsc() - t) / (8.0 * LOOPS);
 }
 
+// The same with the prefill GEMM's half-size multiply: 32 int8 products per sum (one Q8_0 block;
+// A: 16 rows of 32 bytes, B: 8 rows of 64).
+static double probe_tdp_half(void) {
+  uint64_t t = __rdtsc();
+  for (int n = 0; n < LOOPS; n++) {
+    _tile_dpbssd(0, 6, 7); _tile_dpbssd(1, 6, 7); _tile_dpbssd(2, 6, 7); _tile_dpbssd(3, 6, 7);
+    _tile_dpbssd(0, 6, 7); _tile_dpbssd(1, 6, 7); _tile_dpbssd(2, 6, 7); _tile_dpbssd(3, 6, 7);
+  }
+  return (double)(__rdtsc() - t) / (8.0 * LOOPS);
+}
+
 // Cycles per pair: a 16-row tile load and a 16-row tile store (L1-resident, different buffers).
 static double probe_ldst(void) {
   uint64_t t = __rdtsc();
   for (int n = 0; n < LOOPS; n++) {
-    _tile_loadd(6, src[n & 3], 64);
-    _tile_stored(7, dst[n & 3], 64);
+    _tile_loadd(4, src[n & 3], 64);
+    _tile_stored(3, dst[n & 3], 64);
   }
   return (double)(__rdtsc() - t) / LOOPS;
 }
@@ -95,22 +106,24 @@ int main(int argc, char **argv) {
   memset(&c, 0, sizeof c);
   c.palette = 1;
   for (int t = 0; t < 8; t++) c.rows[t] = 16, c.colsb[t] = 64;
+  c.colsb[6] = 32, c.rows[7] = 8;  // the half-size multiply's A and B
   _tile_loadconfig(&c);
   memset(src, 1, sizeof src);
   _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
-  _tile_loadd(4, src[0], 64); _tile_loadd(5, src[1], 64); _tile_zero(6); _tile_zero(7);
+  _tile_loadd(4, src[0], 64); _tile_loadd(5, src[1], 64); _tile_loadd(6, src[2], 32); _tile_loadd(7, src[3], 64);
   const int max = (int)(seconds * 10) + 1;
-  double *tdp = malloc(sizeof(double) * max), *ldst = malloc(sizeof(double) * max), *vec = malloc(sizeof(double) * max);
+  double *tdp = malloc(sizeof(double) * max), *half = malloc(sizeof(double) * max);
+  double *ldst = malloc(sizeof(double) * max), *vec = malloc(sizeof(double) * max);
   struct timespec t0, now;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int n = 0;
   const int verbose = getenv("VERBOSE") != NULL;
-  if (verbose) printf("seconds    tdp   ldst  vec32   (TSC cycles)\n");
+  if (verbose) printf("seconds    tdp  tdp32   ldst  vec32   (TSC cycles)\n");
   for (; n < max; n++) {
-    tdp[n] = best(probe_tdp), ldst[n] = best(probe_ldst), vec[n] = best(probe_vec);
+    tdp[n] = best(probe_tdp), half[n] = best(probe_tdp_half), ldst[n] = best(probe_ldst), vec[n] = best(probe_vec);
     clock_gettime(CLOCK_MONOTONIC, &now);
     const double el = (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec);
-    if (verbose) printf("%7.2f  %5.1f  %5.1f  %5.1f\n", el, tdp[n], ldst[n], vec[n]);
+    if (verbose) printf("%7.2f  %5.1f  %5.1f  %5.1f  %5.1f\n", el, tdp[n], half[n], ldst[n], vec[n]);
     if (el >= seconds) { n++; break; }
     usleep(100000);
   }
@@ -122,6 +135,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < n; i++) putchar(tdp[i] > 1.5 * fastest ? 'S' : '.');
   printf("\n");
   summary("tdp", tdp, n);
+  summary("tdp32", half, n);
   summary("ld+st", ldst, n);
   summary("vec32", vec, n);
   return 0;
