@@ -350,40 +350,38 @@ typedef struct {
   int64_t last;                                      // the largest end
 } attn_qtile;
 
-// S^T = K Q^T of one query tile and a block of 32 keys (kt), per 32 dims: Kh.Qh + Kl.Qh + Kh.Qm +
-// Kl.Qm + Kh.Ql; keys 0-15 in C0, 16-31 in C1 (left in the tiles: the caller stores them).
+// Step k (32 dims) of S^T = K Q^T for one query tile and a block of 32 keys (kt): Kh.Qh + Kl.Qh +
+// Kh.Qm + Kl.Qm + Kh.Ql; keys 0-15 in C0, 16-31 in C1 (left in the tiles: the caller stores them).
 INLINE void attn_scores_step(const attn_qtile *t, const uint8_t *kt, int ksteps, int k) {
   if (k == 0) {
     _tile_zero(T_C0);
     _tile_zero(T_C1);
   }
-  {
-    _tile_loadd(T_A0, kt + (size_t)(2 * k) * 1024, 64);
-    _tile_loadd(T_A1, kt + (size_t)(2 * k + 1) * 1024, 64);
-    _tile_loadd(T_A2, kt + (size_t)(2 * (ksteps + k)) * 1024, 64);
-    _tile_loadd(T_A3, kt + (size_t)(2 * (ksteps + k) + 1) * 1024, 64);
-    _tile_loadd(T_B0, t->q[k][0], 64);
-    _tile_loadd(T_B1, t->q[k][1], 64);
-    _tile_dpbf16ps(T_C0, T_A0, T_B0);
-    _tile_dpbf16ps(T_C1, T_A2, T_B0);
-    _tile_dpbf16ps(T_C0, T_A1, T_B0);
-    _tile_dpbf16ps(T_C1, T_A3, T_B0);
-    _tile_dpbf16ps(T_C0, T_A0, T_B1);
-    _tile_dpbf16ps(T_C1, T_A2, T_B1);
-    _tile_dpbf16ps(T_C0, T_A1, T_B1);
-    _tile_dpbf16ps(T_C1, T_A3, T_B1);
-    _tile_loadd(T_B0, t->q[k][2], 64);
-    _tile_dpbf16ps(T_C0, T_A0, T_B0);
-    _tile_dpbf16ps(T_C1, T_A2, T_B0);
-  }
+  _tile_loadd(T_A0, kt + (size_t)(2 * k) * 1024, 64);
+  _tile_loadd(T_A1, kt + (size_t)(2 * k + 1) * 1024, 64);
+  _tile_loadd(T_A2, kt + (size_t)(2 * (ksteps + k)) * 1024, 64);
+  _tile_loadd(T_A3, kt + (size_t)(2 * (ksteps + k) + 1) * 1024, 64);
+  _tile_loadd(T_B0, t->q[k][0], 64);
+  _tile_loadd(T_B1, t->q[k][1], 64);
+  _tile_dpbf16ps(T_C0, T_A0, T_B0);
+  _tile_dpbf16ps(T_C1, T_A2, T_B0);
+  _tile_dpbf16ps(T_C0, T_A1, T_B0);
+  _tile_dpbf16ps(T_C1, T_A3, T_B0);
+  _tile_dpbf16ps(T_C0, T_A0, T_B1);
+  _tile_dpbf16ps(T_C1, T_A2, T_B1);
+  _tile_dpbf16ps(T_C0, T_A1, T_B1);
+  _tile_dpbf16ps(T_C1, T_A3, T_B1);
+  _tile_loadd(T_B0, t->q[k][2], 64);
+  _tile_dpbf16ps(T_C0, T_A0, T_B0);
+  _tile_dpbf16ps(T_C1, T_A2, T_B0);
 }
 
 INLINE void attn_scores(const attn_qtile *t, const uint8_t *kt, int ksteps) {
   for (int k = 0; k < ksteps; k++) attn_scores_step(t, kt, ksteps, k);
 }
 
-// The online softmax of one query tile over the block of keys at k0 whose scores are s, down the
-// keys: lane-wise max, rescale of what was summed, the weights split into the B tiles pt [hi, lo].
+// The online softmax of one query tile over the block of keys at k0 whose scores are s, first half:
+// the lane-wise max down the keys (masked scores set to -inf) and the rescale of what was summed.
 INLINE __m512 attn_softmax_max(attn_qtile *t, float *s, int64_t k0, int hd) {
   const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
   const __m512i end = _mm512_load_si512(t->end);
