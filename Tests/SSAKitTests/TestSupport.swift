@@ -34,13 +34,23 @@ enum TestSupport {
     return digest.map { String(format: "%02x", $0) }.joined()
   }
 
-  /// A fresh temporary directory for one test.
+  /// A fresh temporary directory for one test, inside this test process's own folder, which is
+  /// removed when the process exits.
   static func temporaryDirectory() -> String {
-    let dir = NSTemporaryDirectory() + "ssa-tests-\(UUID().uuidString)"
+    _ = testFolderCleanup
+    let dir = testFolder + "/\(UUID().uuidString)"
     try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir
   }
 }
+
+/// The folder that holds every temporary directory of this test process.
+private let testFolder = NSTemporaryDirectory() + "ssa-tests-\(UUID().uuidString)"
+
+/// Removes the test folder at exit (set up once, on the first temporary directory).
+private let testFolderCleanup: Void = {
+  atexit { try? FileManager.default.removeItem(atPath: testFolder) }
+}()
 
 /// Runs the built `ssa` binary, as a user would.
 struct CLIResult {
