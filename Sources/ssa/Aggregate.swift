@@ -17,20 +17,21 @@ struct Aggregate: ParsableCommand {
   @OptionGroup var model: ModelOption
   @OptionGroup var stream: StreamOptions
   @OptionGroup var aggregation: AggregationOptionGroup
+  @OptionGroup var threads: ThreadsOption
 
   func run() throws {
-    let engine = try makeEngine(model: model, threads: aggregation.threads)
-    let aggregator = Aggregator(engine: engine, options: aggregation.options(recordedFormat: engine.recordedPromptFormat))
-    try RequestRunner.run(stream) { request in
-      try aggregator.aggregate(question: request.question, samples: request.samples)
+    try RequestRunner.run(stream) {
+      let engine = try makeEngine(model: model, threads: threads)
+      let aggregator = Aggregator(engine: engine, options: aggregation.options(recordedFormat: engine.recordedPromptFormat))
+      return { request in try aggregator.aggregate(question: request.question, samples: request.samples) }
     }
   }
 }
 
 /// The model engine used by `ssa aggregate` and `ssa eval`: the model file (the default model unless
 /// --model), its tokenizer, and the kernels' thread count.
-func makeEngine(model: ModelOption, threads: Int?) throws -> AggregationEngine {
-  if let threads { ssa_set_threads(Int32(threads)) }
+func makeEngine(model: ModelOption, threads: ThreadsOption) throws -> AggregationEngine {
+  threads.apply()
   let qwen = try Qwen2Model(path: try model.resolve())
   let tokenizer = try Tokenizer(gguf: qwen.file)
   return ModelEngine(model: qwen, tokenizer: tokenizer)

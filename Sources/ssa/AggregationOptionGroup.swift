@@ -11,26 +11,23 @@ enum FallbackPolicy: String, CaseIterable, ExpressibleByArgument {
 
 /// The model aggregator's options, shared by `ssa aggregate` and `ssa eval`.
 struct AggregationOptionGroup: ParsableArguments {
-  @Option(help: "Use the first N samples of each request (default: all).")
+  @Option(parsing: .unconditional, help: "Use the first N samples of each request (default: all).")
   var k: Int?
 
   @Option(help: "Prompt format (default: the one recorded in the model file, else 'answer').")
   var promptFormat: PromptFormat?
 
-  @Option(help: "Generate at most N new tokens.")
+  @Option(parsing: .unconditional, help: "Generate at most N new tokens.")
   var maxTokens = 512
 
-  @Option(help: "Sampling temperature; 0 is greedy decoding.")
+  @Option(parsing: .unconditional, help: "Sampling temperature; 0 is greedy decoding.")
   var temperature = 0.0
 
-  @Option(help: "Sample among the K most likely tokens (0: no limit; only with --temperature > 0).")
+  @Option(parsing: .unconditional, help: "Sample among the K most likely tokens (0: no limit; only with --temperature > 0).")
   var topK = 0
 
-  @Option(help: "Random seed for sampling (each request is sampled with this seed).")
+  @Option(parsing: .unconditional, help: "Random seed for sampling (each request is sampled with this seed).")
   var seed: UInt64 = 0
-
-  @Option(help: "Threads for the model (default: all cores).")
-  var threads: Int?
 
   @Flag(help: "Add the model's text before its answer to each record as 'reasoning'.")
   var reasoning = false
@@ -48,15 +45,16 @@ struct AggregationOptionGroup: ParsableArguments {
   @Flag(help: "Shorten the middle of the samples when the prompt does not fit the context, instead of an error record.")
   var truncate = false
 
-  @Option(help: "Aggregate groups of G samples, then the groups' winners (for k beyond what the model handles well).")
+  @Option(parsing: .unconditional, help: "Aggregate groups of G samples, then the groups' winners (for k beyond what the model handles well).")
   var group: Int?
 
   func validate() throws {
     if let k, k < 1 { throw ValidationError("--k must be 1 or more") }
     if let group, group < 1 { throw ValidationError("--group must be 1 or more") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be 1 or more") }
-    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be 1 or more") }
-    guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be 0 or more") }
+    guard (1...maxTokensLimit).contains(maxTokens) else {
+      throw ValidationError("--max-tokens must be between 1 and \(maxTokensLimit), got \(maxTokens)")
+    }
+    guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be a finite number, 0 or more") }
     guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
   }
 

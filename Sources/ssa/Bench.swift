@@ -13,16 +13,15 @@ struct Bench: ParsableCommand {
 
   @OptionGroup var modelOption: ModelOption
 
-  @Option(name: .short, help: "Prompt lengths to test, comma-separated (0 or empty for none).")
+  @Option(name: .short, parsing: .unconditional, help: "Prompt lengths to test, comma-separated (0 or empty for none).")
   var p = "512"
 
-  @Option(name: .short, help: "Generation lengths to test, comma-separated (0 or empty for none).")
+  @Option(name: .short, parsing: .unconditional, help: "Generation lengths to test, comma-separated (0 or empty for none).")
   var n = "128"
 
-  @Option(name: .short, help: "Threads (default: all cores).")
-  var t: Int?
+  @OptionGroup var threadsOption: ThreadsOption
 
-  @Option(name: .short, help: "Timed repetitions of each test.")
+  @Option(name: .short, parsing: .unconditional, help: "Timed repetitions of each test.")
   var r = 5
 
   @Option(help: "Weights: native (kernel types used in place, others requantized to Q8_0) or f32.")
@@ -44,13 +43,12 @@ struct Bench: ParsableCommand {
     _ = try lengths(p, "p")
     _ = try lengths(n, "n")
     guard r >= 1 else { throw ValidationError("-r must be at least 1") }
-    if let t, t < 1 { throw ValidationError("-t must be at least 1") }
     guard WeightPrecision(rawValue: weights) != nil else { throw ValidationError("--weights is native or f32") }
   }
 
   func run() throws {
     let path = try modelOption.resolve()
-    if let t { ssa_set_threads(Int32(t)) }
+    threadsOption.apply()
     let threads = Int(ssa_get_threads())
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
     var records: [BenchmarkRecord] = []

@@ -12,11 +12,12 @@ struct Eval: ParsableCommand {
 
   @OptionGroup var model: ModelOption
   @OptionGroup var aggregation: AggregationOptionGroup
+  @OptionGroup var threads: ThreadsOption
 
   @Option(name: .shortAndLong, help: "JSON lines with 'gold' answers.")
   var input: String
 
-  @Option(help: "Evaluate the first N records that have a gold answer.")
+  @Option(parsing: .unconditional, help: "Evaluate the first N records that have a gold answer.")
   var limit: Int?
 
   @Option(name: .shortAndLong, help: "Write per-record results (JSON lines) to this file.")
@@ -31,7 +32,7 @@ struct Eval: ParsableCommand {
   @Flag(name: .shortAndLong, help: "No progress on stderr.")
   var quiet = false
 
-  @Option(help: "Longest input line read, in bytes; a longer line becomes an error record.")
+  @Option(parsing: .unconditional, help: "Longest input line read, in bytes; a longer line becomes an error record.")
   var maxLineBytes = 64 << 20
 
   func validate() throws {
@@ -42,16 +43,16 @@ struct Eval: ParsableCommand {
   func run() throws {
     SignalHandling.install()
     Diagnostics.quiet = quiet
-    let engine = noModel ? nil : try makeEngine(model: model, threads: aggregation.threads)
-    let evaluator = Evaluator(engine: engine, options: aggregation.options(recordedFormat: engine?.recordedPromptFormat))
     let reader: LineReader
     let sink: OutputSink?
     do {
       reader = try LineReader(path: input, maxLineBytes: maxLineBytes)
-      sink = try output.map { try OutputSink(path: $0) }
+      sink = try output.map { try OutputSink(path: $0, notOverwriting: reader.fileIdentity) }
     } catch {
       throw CommandLineError("\(error)")
     }
+    let engine = noModel ? nil : try makeEngine(model: model, threads: threads)
+    let evaluator = Evaluator(engine: engine, options: aggregation.options(recordedFormat: engine?.recordedPromptFormat))
     let started = Date()
     let stream = RecordStream(reader: reader, sink: sink, progress: quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes))
     let summary = try stream.run(until: { limit.map { evaluator.summary.records >= $0 } ?? false }) { request in
@@ -61,6 +62,7 @@ struct Eval: ParsableCommand {
     evaluator.finish(wallSeconds: Date().timeIntervalSince(started))
     print(json ? evaluator.summary.json.serialized : evaluator.summary.table)
     if summary.interrupted { throw ExitCode(130) }
+    if evaluator.summary.records == 0 { throw InputFailure(message: "no record with a gold answer in \(input)") }
     if evaluator.summary.failed > 0 { throw ExitCode(1) }
   }
 }

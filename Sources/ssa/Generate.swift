@@ -16,7 +16,7 @@ struct Generate: ParsableCommand {
   @Option(help: "Read the prompt from this file instead (UTF-8, used as is).")
   var promptFile: String?
 
-  @Option(help: "Maximum number of new tokens.")
+  @Option(parsing: .unconditional, help: "Maximum number of new tokens.")
   var maxTokens = 256
 
   @OptionGroup var sampling: SamplingOptions
@@ -27,8 +27,7 @@ struct Generate: ParsableCommand {
   @Option(help: "Stop after this string (repeatable), e.g. </answer>.")
   var stop: [String] = []
 
-  @Option(name: [.short, .long], help: "Threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup var threads: ThreadsOption
 
   @Flag(help: "Do not stop at the end-of-text tokens: generate exactly --max-tokens (benchmarks).")
   var ignoreEos = false
@@ -40,19 +39,21 @@ struct Generate: ParsableCommand {
   var cacheType = "f16"
 
   func validate() throws {
-    guard (prompt == nil) != (promptFile == nil) else {
-      throw ValidationError("give the prompt with exactly one of --prompt and --prompt-file")
+    guard (1...maxTokensLimit).contains(maxTokens) else {
+      throw ValidationError("--max-tokens must be between 1 and \(maxTokensLimit), got \(maxTokens)")
     }
-    guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard WeightPrecision(rawValue: weights) != nil else { throw ValidationError("--weights is native or f32") }
     guard ["f16", "f32"].contains(cacheType) else { throw ValidationError("--cache-type is f16 or f32") }
   }
 
   func run() throws {
+    // checked here rather than in validate(), so that an unknown option is reported first
+    guard (prompt == nil) != (promptFile == nil) else {
+      throw CommandLineError("give the prompt with exactly one of --prompt and --prompt-file")
+    }
     let text = try promptFile.map(CommandLineError.readText) ?? prompt ?? ""
     let path = try modelOption.resolve()
-    if let threads { ssa_set_threads(Int32(threads)) }
+    threads.apply()
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
     let tokenizer = try Tokenizer(gguf: model.file)
     let tokens = tokenizer.encode(text, special: special)

@@ -11,7 +11,7 @@ struct Inspect: ParsableCommand {
   @Flag(help: "Print one JSON object instead of text.")
   var json = false
 
-  @Option(help: "Show at most this many elements of each array value.")
+  @Option(parsing: .unconditional, help: "Show at most this many elements of each array value.")
   var arrayLimit = 8
 
   func validate() throws {

@@ -14,14 +14,13 @@ struct PerplexityCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "Text file to score.")
   var file: String
 
-  @Option(help: "Window length in tokens.")
+  @Option(parsing: .unconditional, help: "Window length in tokens.")
   var ctx = 512
 
-  @Option(help: "Score at most this many windows (default: all).")
+  @Option(parsing: .unconditional, help: "Score at most this many windows (default: all).")
   var chunks: Int?
 
-  @Option(name: .short, help: "Threads (default: all cores).")
-  var threads: Int?
+  @OptionGroup var threads: ThreadsOption
 
   @Option(help: "Weights: native (kernel types used in place, others requantized to Q8_0) or f32.")
   var weights = "native"
@@ -32,17 +31,19 @@ struct PerplexityCommand: ParsableCommand {
   func validate() throws {
     guard ctx >= 16 else { throw ValidationError("--ctx must be at least 16") }
     if let chunks, chunks < 1 { throw ValidationError("--chunks must be at least 1") }
-    if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     guard WeightPrecision(rawValue: weights) != nil else { throw ValidationError("--weights is native or f32") }
     guard ["f16", "f32"].contains(cacheType) else { throw ValidationError("--cache-type is f16 or f32") }
   }
 
   func run() throws {
     let path = try modelOption.resolve()
-    if let threads { ssa_set_threads(Int32(threads)) }
+    threads.apply()
     let text = try CommandLineError.readText(file)
     let model = try Qwen2Model(path: path, precision: WeightPrecision(rawValue: weights)!)
     let tokenizer = try Tokenizer(gguf: model.file)
+    guard ctx <= model.config.contextLength else {
+      throw CommandLineError("--ctx \(ctx) is longer than the model's context of \(model.config.contextLength) tokens")
+    }
     let tokens = tokenizer.encode(text, special: false)
     let addBOS = model.file["tokenizer.ggml.add_bos_token"] == .bool(true) ? tokenizer.bosTokenId : nil
     guard tokens.count >= 2 * ctx || (tokens.count >= ctx && chunks != nil) else {

@@ -5,18 +5,26 @@ import SSAKit
 /// plain-text request (just the answer out). Exit status: 0 all records answered, 1 some failed,
 /// 130 interrupted; a closed output pipe ends the run quietly.
 enum RequestRunner {
-  static func run(_ options: StreamOptions, handle: (AggregationRequest) throws -> AggregationResult) throws {
+  typealias Handler = (AggregationRequest) throws -> AggregationResult
+
+  /// Reads the input, then asks `makeHandler` (which may load a model) only when there is a request.
+  static func run(_ options: StreamOptions, makeHandler: () throws -> Handler) throws {
     SignalHandling.install()
     Diagnostics.quiet = options.quiet
     let reader = try options.openReader()
     reader.shouldStop = { SignalHandling.interrupted }
     let first = try reader.peekFirstNonSpace()
     if SignalHandling.interrupted { throw ExitCode(130) }
-    if let first, first != UInt8(ascii: "{") {
-      try runPlainText(reader, options, handle: handle)
-      return
+    guard let first else {
+      throw InputFailure(message: "empty input: \(options.input == "-" ? "standard input" : options.input) holds no request")
     }
-    let sink = try options.openSink()
+    let sink = try options.openSink(input: reader)
+    switch options.inputFormat {
+    case .text: return try runPlainText(reader, sink, options, makeHandler)
+    case .auto where first != UInt8(ascii: "{"): return try runPlainText(reader, sink, options, makeHandler)
+    case .auto, .jsonl: break
+    }
+    let handle = try makeHandler()
     let progress = options.quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes)
     let summary = try RecordStream(reader: reader, sink: sink, progress: progress).run { request in
       try handle(request).record(id: request.id)
@@ -31,13 +39,26 @@ enum RequestRunner {
     }
   }
 
-  private static func runPlainText(_ reader: LineReader, _ options: StreamOptions,
-                                   handle: (AggregationRequest) throws -> AggregationResult) throws {
-    let bytes = try reader.readAll()
+  private static func runPlainText(_ reader: LineReader, _ sink: OutputSink, _ options: StreamOptions,
+                                   _ makeHandler: () throws -> Handler) throws {
+    let bytes: [UInt8]
+    do {
+      bytes = try reader.readAll(maxBytes: options.maxLineBytes)
+    } catch let failure as LineReader.Failure {
+      throw InputFailure(message: "plain-text request: \(failure) (--max-line-bytes)")
+    }
     if SignalHandling.interrupted { throw ExitCode(130) }
-    let request = try AggregationRequest.parse(plainText: bytes)
-    let result = try handle(request)
-    let sink = try options.openSink()
+    let request: AggregationRequest
+    do {
+      request = try AggregationRequest.parse(plainText: bytes)
+    } catch let failure as RequestFailure {
+      // JSON lines after a stray first line read as one plain-text request: say how to read them.
+      let looksLikeJSONLines = options.inputFormat == .auto
+        && bytes.split(separator: 0x0A).dropFirst().contains { $0.first == UInt8(ascii: "{") }
+      let hint = looksLikeJSONLines ? " (read as plain text because the input does not start with '{'; for JSON lines give --input-format jsonl)" : ""
+      throw InputFailure(message: "\(failure)\(hint)")
+    }
+    let result = try makeHandler()(request)
     if options.json {
       try sink.writeLine(result.record(id: .null).serialized)
     } else if let answer = result.answer {
@@ -48,4 +69,11 @@ enum RequestRunner {
       throw ExitCode(1)
     }
   }
+}
+
+/// An input that holds no request that can be read: an empty one, or a plain-text request that
+/// cannot be parsed (exit status 1, like a failed record).
+struct InputFailure: Error, CustomStringConvertible {
+  let message: String
+  var description: String { message }
 }

@@ -29,6 +29,12 @@ enum Main {
   static func main() {
     // A closed stdout (`ssa ... | head`) must end the output quietly, not kill the process.
     signal(SIGPIPE, SIG_IGN)
+    // Swift replaces bytes that are not UTF-8 in the arguments with U+FFFD: a path or a prompt would
+    // silently become another one, so such an argument is refused.
+    if let bad = firstNonUTF8Argument() {
+      Diagnostics.writeStderr("ssa: argument \(bad) is not valid UTF-8\n")
+      exit(2)
+    }
     let code = run(Array(CommandLine.arguments.dropFirst()))
     exit(code)
   }
@@ -60,6 +66,16 @@ enum Main {
     }
   }
 
+  /// The 1-based position of the first argument (after the program name) that is not UTF-8.
+  private static func firstNonUTF8Argument() -> Int? {
+    for i in 1..<Int(CommandLine.argc) {
+      guard let p = CommandLine.unsafeArgv[i] else { continue }
+      let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: strlen(p))
+      if UTF8Validation.firstInvalidOffset(Array(bytes)) != nil { return i }
+    }
+    return nil
+  }
+
   private static func oneLine(_ s: String) -> String {
     let trimmed = s.hasPrefix("Error: ") ? String(s.dropFirst(7)) : s
     return trimmed.replacingOccurrences(of: "\n", with: " ")
@@ -71,10 +87,18 @@ struct CommandLineError: Error {
   let message: String
   init(_ message: String) { self.message = message }
 
-  /// A whole text file, as UTF-8; a usage error naming the file otherwise.
+  /// A whole text file (or pipe, or device), as UTF-8; a usage error naming the file and the reason
+  /// otherwise.
   static func readText(_ path: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else { throw CommandLineError("cannot read \(path)") }
-    guard let text = String(data: data, encoding: .utf8) else { throw CommandLineError("\(path) is not valid UTF-8") }
-    return text
+    let bytes: [UInt8]
+    do {
+      bytes = try LineReader(path: path).readAll()
+    } catch {
+      throw CommandLineError("\(error)")
+    }
+    if let bad = UTF8Validation.firstInvalidOffset(bytes) {
+      throw CommandLineError("\(path) is not valid UTF-8 (byte \(bad))")
+    }
+    return String(decoding: bytes, as: UTF8.self)
   }
 }

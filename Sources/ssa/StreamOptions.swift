@@ -1,12 +1,23 @@
 import ArgumentParser
 import SSAKit
 
+/// How the input of `vote` and `aggregate` is read.
+enum InputFormat: String, CaseIterable, ExpressibleByArgument {
+  /// JSON lines when the first byte that is not blank space is `{`, else one plain-text request.
+  case auto
+  case jsonl
+  case text
+}
+
 /// Input and output of the record-streaming commands (`vote`, `aggregate`).
 struct StreamOptions: ParsableArguments {
   @Option(name: .shortAndLong, help: "Input: JSON lines, or one plain-text request (the question, then samples separated by lines holding only ---); '-' is stdin.")
   var input = "-"
 
-  @Option(name: .shortAndLong, help: "Where the records go; '-' is stdout.")
+  @Option(help: "Input format: auto (JSON lines when the input starts with '{', else plain text), jsonl or text.")
+  var inputFormat: InputFormat = .auto
+
+  @Option(name: .shortAndLong, help: "Where the records go; '-' is stdout. Never the input file.")
   var output = "-"
 
   @Flag(help: "Plain-text input: print the whole record as JSON instead of just the answer.")
@@ -15,7 +26,7 @@ struct StreamOptions: ParsableArguments {
   @Flag(name: .shortAndLong, help: "No progress on stderr.")
   var quiet = false
 
-  @Option(help: "Longest input line read, in bytes; a longer line becomes an error record (and is skipped in constant memory).")
+  @Option(parsing: .unconditional, help: "Longest input line (JSON lines) or plain-text request read, in bytes; a longer JSON line becomes an error record (and is skipped in constant memory).")
   var maxLineBytes = 64 << 20
 
   func validate() throws {
@@ -31,10 +42,16 @@ struct StreamOptions: ParsableArguments {
     }
   }
 
-  func openSink() throws -> OutputSink {
-    if output == "-" { return OutputSink(fileDescriptor: 1) }
+  /// The output; a usage error when it would overwrite the input being read.
+  func openSink(input reader: LineReader) throws -> OutputSink {
+    if output == "-" {
+      if let identity = reader.fileIdentity, LineReader.FileIdentity(fileDescriptor: 1) == identity {
+        throw CommandLineError("standard output is the input file: writing it would destroy the input")
+      }
+      return OutputSink(fileDescriptor: 1)
+    }
     do {
-      return try OutputSink(path: output)
+      return try OutputSink(path: output, notOverwriting: reader.fileIdentity)
     } catch {
       throw CommandLineError("\(error)")
     }

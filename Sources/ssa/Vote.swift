@@ -12,7 +12,7 @@ struct Vote: ParsableCommand {
 
   @OptionGroup var stream: StreamOptions
 
-  @Option(help: "Use the first N samples of each request (default: all).")
+  @Option(parsing: .unconditional, help: "Use the first N samples of each request (default: all).")
   var k: Int?
 
   func validate() throws {
@@ -20,8 +20,8 @@ struct Vote: ParsableCommand {
   }
 
   func run() throws {
-    try RequestRunner.run(stream) { request in
-      AggregationResult.majorityVote(samples: request.samples, k: k)
+    try RequestRunner.run(stream) {
+      { request in AggregationResult.majorityVote(samples: request.samples, k: k) }
     }
   }
 }

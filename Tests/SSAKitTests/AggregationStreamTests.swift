@@ -141,13 +141,16 @@ final class AggregationStreamTests: XCTestCase {
     XCTAssertEqual(request.samples, ["First sample\nA: 3", "A: 4"])
     XCTAssertEqual(request.id, .null)
     XCTAssertThrowsError(try AggregationRequest.parse(plainText: Array("Only a question\n".utf8))) {
-      XCTAssertEqual(($0 as? RequestFailure)?.error, .noSamples)
+      XCTAssertEqual(($0 as? RequestFailure)?.error, .noPlainTextSamples)
     }
     XCTAssertThrowsError(try AggregationRequest.parse(plainText: [])) {
       XCTAssertEqual(($0 as? RequestFailure)?.error, .emptyInput)
     }
+    XCTAssertThrowsError(try AggregationRequest.parse(plainText: Array("---\nA: 4\n".utf8))) {
+      XCTAssertEqual(($0 as? RequestFailure)?.error, .emptyQuestion)
+    }
     XCTAssertThrowsError(try AggregationRequest.parse(plainText: Array("Q\n---\n".utf8) + [0xC0, 0x80])) {
-      XCTAssertEqual(($0 as? RequestFailure)?.error, .invalidUTF8(offset: 6))
+      XCTAssertEqual(($0 as? RequestFailure)?.error, .invalidUTF8InInput(offset: 6))
     }
   }
 

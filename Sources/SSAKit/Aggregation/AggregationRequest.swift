@@ -60,7 +60,7 @@ public struct AggregationRequest: Equatable, Sendable {
   /// `---`. Each part is trimmed of surrounding blank space. The id is null.
   public static func parse(plainText bytes: [UInt8]) throws -> AggregationRequest {
     if let bad = UTF8Validation.firstInvalidOffset(bytes) {
-      throw RequestFailure(id: .null, error: .invalidUTF8(offset: bad))
+      throw RequestFailure(id: .null, error: .invalidUTF8InInput(offset: bad))
     }
     let text = String(decoding: bytes, as: UTF8.self)
     var parts: [[Substring]] = [[]]
@@ -74,10 +74,10 @@ public struct AggregationRequest: Equatable, Sendable {
     }
     let texts = parts.map { AnswerExtractor.trimmed($0.joined(separator: "\n")) }
     guard let question = texts.first, !question.isEmpty else {
-      throw RequestFailure(id: .null, error: .emptyInput)
+      throw RequestFailure(id: .null, error: texts.contains { !$0.isEmpty } ? .emptyQuestion : .emptyInput)
     }
     let samples = texts.dropFirst().filter { !$0.isEmpty }
-    guard !samples.isEmpty else { throw RequestFailure(id: .null, error: .noSamples) }
+    guard !samples.isEmpty else { throw RequestFailure(id: .null, error: .noPlainTextSamples) }
     return AggregationRequest(question: question, samples: Array(samples))
   }
 }

@@ -9,6 +9,12 @@ public enum RequestError: Error, Equatable, CustomStringConvertible {
   case wrongType(field: String, expected: String, found: String)
   case noSamples
   case emptyInput
+  /// Plain text: nothing before the first `---` line.
+  case emptyQuestion
+  /// Plain text: a question and no sample after it.
+  case noPlainTextSamples
+  /// Plain text: the offset is into the whole input.
+  case invalidUTF8InInput(offset: Int)
 
   public var description: String {
     switch self {
@@ -30,6 +36,12 @@ public enum RequestError: Error, Equatable, CustomStringConvertible {
       return "no samples: \"samples\" is empty"
     case .emptyInput:
       return "empty input: expected a question, then samples separated by lines holding only ---"
+    case .emptyQuestion:
+      return "no question: the text before the first line holding only --- is empty"
+    case .noPlainTextSamples:
+      return "no samples: after the question, each sample follows a line holding only ---"
+    case .invalidUTF8InInput(let offset):
+      return "invalid UTF-8 at byte \(offset) of the input"
     }
   }
 }

@@ -38,7 +38,9 @@ public final class ModelEngine: AggregationEngine {
 
   public func complete(_ prompt: Prompt, settings: GenerationSettings) throws -> Completion {
     let ids = encode(prompt)
-    let s = try session(holding: ids.count + settings.maxTokens)
+    // saturating: a limit near Int.max means "up to the context", and fails as an overflow of it
+    let (needed, overflow) = ids.count.addingReportingOverflow(max(0, settings.maxTokens))
+    let s = try session(holding: overflow ? Int.max : needed)
     var stopTokens = Set<Int>()
     for text in settings.stopTokens { if let id = tokenizer.tokenId(text) { stopTokens.insert(id) } }
     let decode = DecodeSettings(

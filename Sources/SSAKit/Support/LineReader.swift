@@ -17,13 +17,41 @@ public final class LineReader {
 
   public enum Failure: Error, CustomStringConvertible {
     case open(path: String, errno: Int32)
+    case directory(path: String)
     case read(errno: Int32)
+    case tooLong(limit: Int)
 
     public var description: String {
       switch self {
       case .open(let path, let e): return "cannot open \(path): \(String(cString: strerror(e)))"
+      case .directory(let path): return "\(path) is a directory, not a file"
       case .read(let e): return "read failed: \(String(cString: strerror(e)))"
+      case .tooLong(let limit): return "the input is longer than the limit of \(limit) bytes"
       }
+    }
+  }
+
+  /// A file's identity (device and inode), to tell whether two paths or descriptors are one file.
+  public struct FileIdentity: Equatable, Sendable {
+    public let device: UInt64
+    public let inode: UInt64
+
+    /// The identity of the file at `path`, or nil when it does not exist.
+    public init?(path: String) {
+      var st = stat()
+      guard stat(path, &st) == 0 else { return nil }
+      self.init(st)
+    }
+
+    public init?(fileDescriptor fd: Int32) {
+      var st = stat()
+      guard fstat(fd, &st) == 0 else { return nil }
+      self.init(st)
+    }
+
+    private init(_ st: stat) {
+      device = UInt64(st.st_dev)
+      inode = UInt64(st.st_ino)
     }
   }
 
@@ -36,6 +64,8 @@ public final class LineReader {
   public private(set) var lineNumber = 0
   /// Asked when a read is interrupted by a signal: true ends the input early (at a line boundary).
   public var shouldStop: () -> Bool = { false }
+  /// The input's identity when it is a regular file (so an output can refuse to overwrite it).
+  public let fileIdentity: FileIdentity?
 
   private let fd: Int32
   private let ownsDescriptor: Bool
@@ -44,6 +74,7 @@ public final class LineReader {
   private var end = 0
   private var atEOF = false
   private var stopped = false
+  private var checkedBOM = false
 
   public init(fileDescriptor: Int32, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 1 << 20) {
     self.fd = fileDescriptor
@@ -51,16 +82,23 @@ public final class LineReader {
     self.maxLineBytes = maxLineBytes
     self.buffer = [UInt8](repeating: 0, count: max(chunkBytes, 16))
     self.totalBytes = LineReader.regularFileSize(fileDescriptor)
+    self.fileIdentity = totalBytes == nil ? nil : FileIdentity(fileDescriptor: fileDescriptor)
   }
 
   public init(path: String, maxLineBytes: Int = 64 << 20, chunkBytes: Int = 1 << 20) throws {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw Failure.open(path: path, errno: errno) }
+    var st = stat()
+    if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+      close(fd)
+      throw Failure.directory(path: path)
+    }
     self.fd = fd
     self.ownsDescriptor = true
     self.maxLineBytes = maxLineBytes
     self.buffer = [UInt8](repeating: 0, count: max(chunkBytes, 16))
     self.totalBytes = LineReader.regularFileSize(fd)
+    self.fileIdentity = totalBytes == nil ? nil : FileIdentity(fileDescriptor: fd)
   }
 
   deinit {
@@ -70,6 +108,7 @@ public final class LineReader {
   /// The next line, or nil at the end of input. A final line without a newline is still a line; an
   /// input ending in a newline has no empty line after it.
   public func next() throws -> Line? {
+    try skipByteOrderMark()
     var pending: [UInt8] = []
     var length = 0
     var dropping = false
@@ -109,21 +148,23 @@ public final class LineReader {
   }
 
   /// Everything not yet read, as one byte array (for inputs that are one document, not lines).
-  public func readAll() throws -> [UInt8] {
-    var all = Array(buffer[start..<end])
-    bytesConsumed += end - start
-    start = end
-    while !atEOF {
-      try fill()
+  /// More than `maxBytes` throws `Failure.tooLong` as soon as the limit is passed.
+  public func readAll(maxBytes: Int = Int.max) throws -> [UInt8] {
+    try skipByteOrderMark()
+    var all: [UInt8] = []
+    while true {
+      guard end - start <= maxBytes - all.count else { throw Failure.tooLong(limit: maxBytes) }
       all.append(contentsOf: buffer[start..<end])
       bytesConsumed += end - start
       start = end
+      if atEOF { return all }
+      try fill()
     }
-    return all
   }
 
   /// The first byte that is not ASCII whitespace, without consuming anything; nil for a blank input.
   public func peekFirstNonSpace() throws -> UInt8? {
+    try skipByteOrderMark()
     var scanned = start
     while true {
       while scanned < end {
@@ -136,6 +177,17 @@ public final class LineReader {
       let offset = scanned - start
       try fill(keeping: true)
       scanned = start + offset
+    }
+  }
+
+  /// A UTF-8 byte order mark at the very start of the input is not part of its text: skipped.
+  private func skipByteOrderMark() throws {
+    guard !checkedBOM else { return }
+    checkedBOM = true
+    while end - start < 3 && !atEOF { try fill(keeping: true) }
+    if end - start >= 3 && buffer[start] == 0xEF && buffer[start + 1] == 0xBB && buffer[start + 2] == 0xBF {
+      start += 3
+      bytesConsumed += 3
     }
   }
 

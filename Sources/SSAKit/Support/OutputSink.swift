@@ -11,11 +11,13 @@ import Darwin
 public final class OutputSink {
   public enum Failure: Error, CustomStringConvertible {
     case open(path: String, errno: Int32)
+    case sameAsInput(path: String)
     case write(errno: Int32)
 
     public var description: String {
       switch self {
       case .open(let path, let e): return "cannot create \(path): \(String(cString: strerror(e)))"
+      case .sameAsInput(let path): return "the output \(path) is the input file: writing it would destroy the input"
       case .write(let e): return "write failed: \(String(cString: strerror(e)))"
       }
     }
@@ -31,8 +33,9 @@ public final class OutputSink {
     self.ownsDescriptor = false
   }
 
-  /// Creates or truncates `path`.
-  public init(path: String) throws {
+  /// Creates or truncates `path`; refuses (before touching it) when it is the file `input` names.
+  public init(path: String, notOverwriting input: LineReader.FileIdentity? = nil) throws {
+    if let input, LineReader.FileIdentity(path: path) == input { throw Failure.sameAsInput(path: path) }
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard fd >= 0 else { throw Failure.open(path: path, errno: errno) }
     self.fd = fd
