@@ -104,12 +104,18 @@ struct Tokenize: ParsableCommand {
   }
 
   static func parseIDs(_ input: [UInt8], vocabularySize: Int) throws -> [Int] {
-    guard let value = try? JSONSerialization.jsonObject(with: Data(input), options: [.fragmentsAllowed]),
-      let list = value as? [Any]
-    else { throw CommandLineError("--decode expects a JSON array of token ids") }
+    guard case .array(let list)? = try? JSON.parse(input) else {
+      throw CommandLineError("--decode expects a JSON array of token ids")
+    }
     return try list.enumerated().map { i, item in
-      guard let number = item as? NSNumber, let id = Int(exactly: number.doubleValue), id >= 0, id < vocabularySize else {
-        throw CommandLineError("--decode: element \(i) (\(item)) is not a token id from 0 to \(vocabularySize - 1)")
+      let id: Int?
+      switch item {
+      case .int(let n): id = n
+      case .double(let x): id = Int(exactly: x)
+      default: id = nil  // true is not token 1
+      }
+      guard let id, id >= 0, id < vocabularySize else {
+        throw CommandLineError("--decode: element \(i) (\(item.serialized)) is not a token id from 0 to \(vocabularySize - 1)")
       }
       return id
     }

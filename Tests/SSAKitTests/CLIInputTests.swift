@@ -114,6 +114,15 @@ final class CLIInputTests: XCTestCase {
     assertFailure(r, status: 2, mentions: "argument 3 is not valid UTF-8")
   }
 
+  /// JSON true is not token 1.
+  func testDecodeTakesOnlyNumbers() throws {
+    let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    assertFailure(try TestSupport.runSSA(["tokenize", "-m", model, "--decode"], stdin: Data("[true]".utf8)), status: 2,
+                  mentions: "element 0 (true) is not a token id")
+    let r = try TestSupport.runSSA(["tokenize", "-m", model, "--decode"], stdin: Data("[1, 2.0, 3]".utf8))
+    XCTAssertEqual(r.status, 0, r.stderr)
+  }
+
   /// A prompt file may be a pipe (`--prompt-file <(...)`).
   func testPromptFileMayBeAPipe() throws {
     let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
