@@ -51,8 +51,9 @@ final class CLITests: XCTestCase {
     let truncated = dir + "/cut.gguf"
     let reference = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("gguf/reference.gguf")))
     try reference.prefix(700).write(to: URL(fileURLWithPath: truncated))
-    assertOneLineFailure(try TestSupport.runSSA(["inspect", truncated]), status: 1, mentions: "truncated at byte 700")
-    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir]), status: 1, mentions: dir)
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", truncated]), status: 1, mentions: truncated + ": truncated at byte 700")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir]), status: 1, mentions: dir + ": is a directory")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", "/dev/null"]), status: 1, mentions: "/dev/null: is a character device")
     assertOneLineFailure(try TestSupport.runSSA(["inspect", "--array-limit", "-3", notGGUF]), status: 2, mentions: "array-limit")
     assertOneLineFailure(try TestSupport.runSSA(["inspect", "--no-such-flag"]), status: 2, mentions: "--no-such-flag")
     assertOneLineFailure(try TestSupport.runSSA(["frobnicate"]), status: 2, mentions: "frobnicate")

@@ -28,6 +28,8 @@ final class GGUFWriterTests: XCTestCase {
       ("a.empty", .array(.string, [])),
       ("a.strings", .array(.string, (0..<1000).map { .string("tok\($0) ✓") })),
       ("a.nested", .array(.array, [.array(.uint8, [.uint8(1)]), .array(.uint8, [])])),
+      ("a.u16s", .array(.uint16, [.uint16(1), .uint16(.max)])), ("a.i64s", .array(.int64, [.int64(.min), .int64(-1)])),
+      ("a.f32s", .array(.float32, [.float32(-0.0), .float32(.infinity)])), ("a.bools", .array(.bool, [.bool(true)])),
     ]
     let tensors: [GGUFWriter.TensorInfo] = [
       .init(name: "x", type: .f32, shape: [3]),

@@ -33,18 +33,27 @@ struct ByteReader {
     Double(bitPattern: try u64(what()))
   }
 
-  /// Check that `count` items of at least `minSize` bytes fit in the rest of the input. A count no
-  /// real file reaches (over 2^24 items) is called absurd; a smaller one means the file is cut short.
-  func checkCount(_ count: UInt64, minSize: Int, _ what: @autoclosure () -> String, at: Int) throws {
-    guard count > UInt64(remaining / max(1, minSize)) else { return }
+  /// How many of `count` items of at least `minSize` bytes can be in the rest of the input: the
+  /// capacity to reserve for them. A count that cannot fit and that no real file reaches (over 2^24
+  /// items) is called absurd; a smaller one is left to the reads, which say where the input ends.
+  func checkCount(_ count: UInt64, minSize: Int, _ what: @autoclosure () -> String, at: Int) throws -> Int {
+    let fitting = remaining / max(1, minSize)
+    guard count > UInt64(fitting) else { return Int(count) }
     if count > 1 << 24 { throw GGUFError.absurdCount(what: what(), count: count, at: at) }
-    throw GGUFError.truncated(at: bytes.count, reading: "\(count) \(what()) items")
+    return fitting
+  }
+
+  /// The next `count` bytes, as a view into the input.
+  mutating func slice(_ count: Int, _ what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
+    try need(count, what())
+    defer { offset += count }
+    return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
   }
 
   /// A GGUF string: u64 byte length, then UTF-8 bytes with no terminator.
   mutating func string(_ what: @autoclosure () -> String) throws -> String {
     let start = offset
-    let length = try u64("length of \(what())")
+    let length = try u64("the length of \(what())")
     guard length <= UInt64(remaining) else {
       if length > 1 << 24 { throw GGUFError.absurdCount(what: "string length", count: length, at: start) }
       throw GGUFError.truncated(at: bytes.count, reading: "\(what()) (\(length) bytes)")

@@ -1,10 +1,13 @@
-/// Why a GGUF file could not be read or written. Each case names the problem and where it is.
+/// Why a GGUF file could not be read or written. Each case names the problem and where it is; a parse
+/// error comes wrapped in `inFile`, which names the file.
 public enum GGUFError: Error, Equatable, CustomStringConvertible {
   case cannotOpen(path: String, reason: String)
+  indirect case inFile(path: String, GGUFError)
   case badMagic(found: [UInt8])
   case unsupportedVersion(UInt32)
   case truncated(at: Int, reading: String)
   case absurdCount(what: String, count: UInt64, at: Int)
+  case badBool(String, value: UInt8, at: Int)
   case unknownValueType(UInt32, key: String)
   case unknownTensorType(UInt32, tensor: String)
   case invalidString(at: Int)
@@ -17,19 +20,29 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
   case writeFailed(path: String, reason: String)
   case writerMisuse(String)
 
+  /// The error without the file it was found in.
+  public var problem: GGUFError {
+    if case .inFile(_, let error) = self { return error.problem }
+    return self
+  }
+
   public var description: String {
     switch self {
     case .cannotOpen(let path, let reason):
       return "cannot open \(path): \(reason)"
+    case .inFile(let path, let error):
+      return "\(path): \(error)"
     case .badMagic(let found):
       let shown = found.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : "\\x" + hex($0) }
       return "not a GGUF file: bad magic \"\(shown.joined())\" (expected \"GGUF\")"
     case .unsupportedVersion(let v):
       return "unsupported GGUF version \(v) (this reader handles version 3, and 2)"
     case .truncated(let at, let what):
-      return "GGUF file truncated at byte \(at) while reading \(what)"
+      return "truncated at byte \(at) while reading \(what)"
     case .absurdCount(let what, let count, let at):
       return "absurd \(what) \(count) at byte \(at): larger than the file could hold"
+    case .badBool(let what, let value, let at):
+      return "\(what) is \(value) (at byte \(at)), but a bool must be 0 or 1"
     case .unknownValueType(let t, let key):
       return "unknown metadata value type \(t) for key \"\(key)\""
     case .unknownTensorType(let t, let tensor):

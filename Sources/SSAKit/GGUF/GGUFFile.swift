@@ -46,12 +46,20 @@ public final class GGUFFile: @unchecked Sendable {
     } catch let failure as MappedFile.Failure {
       throw GGUFError.cannotOpen(path: path, reason: failure.reason)
     }
-    try self.init(mapping: mapping, bytes: mapping.bytes, path: path)
+    do {
+      try self.init(mapping: mapping, bytes: mapping.bytes, path: path)
+    } catch let error as GGUFError {
+      throw GGUFError.inFile(path: path, error)
+    }
   }
 
-  /// Parse GGUF bytes held by the caller; the buffer must outlive this object.
+  /// Parse GGUF bytes held by the caller; the buffer must outlive this object. Errors name `path`.
   public convenience init(bytes: UnsafeRawBufferPointer, path: String = "<memory>") throws {
-    try self.init(mapping: nil, bytes: bytes, path: path)
+    do {
+      try self.init(mapping: nil, bytes: bytes, path: path)
+    } catch let error as GGUFError {
+      throw GGUFError.inFile(path: path, error)
+    }
   }
 
   private init(mapping: MappedFile?, bytes: UnsafeRawBufferPointer, path: String) throws {
@@ -74,20 +82,20 @@ public final class GGUFFile: @unchecked Sendable {
     let kvCountAt = r.offset
     let kvCount = try r.u64("metadata count")
     // Smallest encodings: a key-value pair is 8 (key length) + 4 (type) + 1 bytes, a tensor info
-    // 8 + 4 + 4 + 8 bytes; a count that cannot fit in the rest of the file is rejected up front.
-    try r.checkCount(kvCount, minSize: 13, "metadata count", at: kvCountAt)
-    try r.checkCount(tensorCount, minSize: 24, "tensor count", at: tensorCountAt)
+    // 8 + 4 + 4 + 8 bytes; an absurd count is rejected up front, before anything is reserved for it.
+    let kvCapacity = try r.checkCount(kvCount, minSize: 13, "metadata count", at: kvCountAt)
+    let tensorCapacity = try r.checkCount(tensorCount, minSize: 24, "tensor count", at: tensorCountAt)
 
     var metadata: [(key: String, value: GGUFValue)] = []
     var keyIndex: [String: Int] = [:]
-    metadata.reserveCapacity(Int(kvCount))
+    metadata.reserveCapacity(kvCapacity)
     for i in 0..<Int(kvCount) {
-      let key = try r.string("key of metadata entry \(i)")
-      let rawType = try r.u32("type of \"\(key)\"")
+      let key = try r.string("the key of metadata entry \(i + 1) of \(kvCount)")
+      let rawType = try r.u32("the type of \"\(key)\"")
       guard let type = GGUFValueType(rawValue: rawType) else {
         throw GGUFError.unknownValueType(rawType, key: key)
       }
-      let value = try GGUFFile.readValue(type, key: key, depth: 0, &r)
+      let value = try GGUFFile.readValue(type, key: key, depth: 0, &r) { "the value of \"\(key)\"" }
       guard keyIndex[key] == nil else { throw GGUFError.duplicateKey(key) }
       keyIndex[key] = metadata.count
       metadata.append((key, value))
@@ -104,19 +112,24 @@ public final class GGUFFile: @unchecked Sendable {
 
     var infos: [(name: String, type: GGMLType, shape: [Int], offset: UInt64, bytes: Int)] = []
     var tensorIndex: [String: Int] = [:]
-    infos.reserveCapacity(Int(tensorCount))
+    infos.reserveCapacity(tensorCapacity)
     for i in 0..<Int(tensorCount) {
-      let name = try r.string("name of tensor \(i)")
+      // Which tensor info a truncated file cuts, for the error.
+      func info(_ field: String, _ name: String? = nil) -> String {
+        "the \(field) of tensor info \(i + 1) of \(tensorCount)" + (name.map { " (\"\($0)\")" } ?? "")
+      }
+      let name = try r.string(info("name"))
       let dimsAt = r.offset
-      let nDims = try r.u32("dimension count of \"\(name)\"")
+      let nDims = try r.u32(info("dimension count", name))
       guard nDims >= 1, nDims <= 4 else {
-        throw GGUFError.absurdCount(what: "dimension count of \"\(name)\"", count: UInt64(nDims), at: dimsAt)
+        throw GGUFError.badTensorShape(
+          tensor: name, reason: "\(nDims) dimensions (at byte \(dimsAt)); a tensor has 1 to 4")
       }
       var shape: [Int] = []
       var elements = 1
       for d in 0..<Int(nDims) {
         let dimAt = r.offset
-        let dim = try r.u64("dimension \(d) of \"\(name)\"")
+        let dim = try r.u64(info("dimension \(d)", name))
         guard dim > 0, dim <= UInt64(Int32.max) else {
           throw GGUFError.badTensorShape(tensor: name, reason: "dimension \(d) is \(dim) (at byte \(dimAt))")
         }
@@ -127,7 +140,7 @@ public final class GGUFFile: @unchecked Sendable {
         elements = product
         shape.append(Int(dim))
       }
-      let rawType = try r.u32("type of \"\(name)\"")
+      let rawType = try r.u32(info("type", name))
       guard let type = GGMLType(rawValue: rawType) else {
         throw GGUFError.unknownTensorType(rawType, tensor: name)
       }
@@ -135,7 +148,7 @@ public final class GGUFFile: @unchecked Sendable {
         throw GGUFError.badTensorShape(
           tensor: name, reason: "row length \(shape[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
       }
-      let offset = try r.u64("data offset of \"\(name)\"")
+      let offset = try r.u64(info("data offset", name))
       guard offset % UInt64(alignment) == 0 else {
         throw GGUFError.misalignedTensor(tensor: name, offset: offset, alignment: alignment)
       }
@@ -172,11 +185,10 @@ public final class GGUFFile: @unchecked Sendable {
     self.tensorIndex = tensorIndex
   }
 
+  /// One value of `type`; `what` names it for errors (`the value of "k"`, `element 3 of 9 of ...`).
   private static func readValue(
-    _ type: GGUFValueType, key: String, depth: Int, _ r: inout ByteReader
+    _ type: GGUFValueType, key: String, depth: Int, _ r: inout ByteReader, _ what: () -> String
   ) throws -> GGUFValue {
-    // An autoclosure, so the description is only built when a read fails.
-    func what() -> String { "value of \"\(key)\"" }
     switch type {
     case .uint8: return .uint8(try r.u8(what()))
     case .int8: return .int8(Int8(bitPattern: try r.u8(what())))
@@ -188,14 +200,14 @@ public final class GGUFFile: @unchecked Sendable {
     case .bool:
       let at = r.offset
       let b = try r.u8(what())
-      guard b <= 1 else { throw GGUFError.absurdCount(what: "bool value of \"\(key)\"", count: UInt64(b), at: at) }
+      guard b <= 1 else { throw GGUFError.badBool(what(), value: b, at: at) }
       return .bool(b == 1)
     case .string: return .string(try r.string(what()))
     case .uint64: return .uint64(try r.u64(what()))
     case .int64: return .int64(try r.scalar(Int64.self, what()))
     case .float64: return .float64(try r.float64(what()))
     case .array:
-      let rawType = try r.u32("element type of \"\(key)\"")
+      let rawType = try r.u32("the element type of \(what())")
       guard let elementType = GGUFValueType(rawValue: rawType) else {
         throw GGUFError.unknownValueType(rawType, key: key)
       }
@@ -204,15 +216,30 @@ public final class GGUFFile: @unchecked Sendable {
         throw GGUFError.unknownValueType(rawType, key: key + " (arrays nested too deep)")
       }
       let countAt = r.offset
-      let count = try r.u64("element count of \"\(key)\"")
+      let count = try r.u64("the element count of \(what())")
       let minSize = elementType.fixedSize ?? (elementType == .string ? 8 : 12)
-      try r.checkCount(count, minSize: minSize, "array length of \"\(key)\"", at: countAt)
-      var items: [GGUFValue] = []
-      items.reserveCapacity(Int(count))
-      for _ in 0..<Int(count) {
-        items.append(try readValue(elementType, key: key, depth: depth + 1, &r))
+      let capacity = try r.checkCount(count, minSize: minSize, "array length of \"\(key)\"", at: countAt)
+      func element(_ i: Int) -> String { "element \(i + 1) of \(count) of \(what())" }
+      // Numbers and bools are kept as the file's bytes: one copy, as compact as the file.
+      if let size = elementType.fixedSize {
+        let bytes = try r.slice(Int(count) * size, "the \(count) \(elementType.name) elements of \(what())")
+        if elementType == .bool, let bad = bytes.firstIndex(where: { $0 > 1 }) {
+          throw GGUFError.badBool(element(bad), value: bytes[bad], at: r.offset - bytes.count + bad)
+        }
+        return .array(elementType, GGUFArray(storage: .packed(elementType, Array(bytes))))
       }
-      return .array(elementType, items)
+      if elementType == .string {
+        var strings: [String] = []
+        strings.reserveCapacity(capacity)
+        for i in 0..<Int(count) { strings.append(try r.string(element(i))) }
+        return .array(.string, GGUFArray(strings: strings))
+      }
+      var items: [GGUFValue] = []
+      items.reserveCapacity(capacity)
+      for i in 0..<Int(count) {
+        items.append(try readValue(elementType, key: key, depth: depth + 1, &r) { element(i) })
+      }
+      return .array(elementType, GGUFArray(storage: .values(items)))
     }
   }
 

@@ -17,11 +17,17 @@ public enum GGUFValueType: UInt32, Sendable {
   public var name: String { String(describing: self).uppercased() }
 }
 
-/// One metadata value. Arrays keep their element type so that an empty array round-trips.
+/// One metadata value. Arrays keep their element type so that an empty array round-trips, and hold
+/// their elements compactly (see `GGUFArray`).
 public enum GGUFValue: Equatable, Sendable {
   case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
   case float32(Float), bool(Bool), string(String), uint64(UInt64), int64(Int64), float64(Double)
-  indirect case array(GGUFValueType, [GGUFValue])
+  case array(GGUFValueType, GGUFArray)
+
+  /// An array of values, packed when they share one type: `.array(.int32, ids.map { .int32($0) })`.
+  public static func array(_ type: GGUFValueType, _ items: [GGUFValue]) -> GGUFValue {
+    .array(type, GGUFArray(items))
+  }
 
   public var type: GGUFValueType {
     switch self {
@@ -71,14 +77,21 @@ public enum GGUFValue: Equatable, Sendable {
     return nil
   }
 
+  /// The elements of an array as values (a copy; `elements` reads them in place).
   public var array: [GGUFValue]? {
+    if case .array(_, let items) = self { return Array(items) }
+    return nil
+  }
+
+  /// The elements of an array, in their compact storage.
+  public var elements: GGUFArray? {
     if case .array(_, let items) = self { return items }
     return nil
   }
 
   public var strings: [String]? {
     guard case .array(.string, let items) = self else { return nil }
-    return items.map { $0.string ?? "" }
+    return items.strings ?? items.map { $0.string ?? "" }
   }
 
   public var ints: [Int]? {

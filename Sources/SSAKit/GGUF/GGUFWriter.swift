@@ -240,7 +240,8 @@ public final class GGUFWriter {
     case .array(let type, let items):
       append(&out, type.rawValue)
       append(&out, UInt64(items.count))
-      for item in items { appendValue(&out, item) }
+      // Packed elements are already their little-endian encoding.
+      if let bytes = items.packedBytes { out += bytes } else { for item in items { appendValue(&out, item) } }
     }
   }
 }

@@ -15,25 +15,43 @@ public final class MappedFile: @unchecked Sendable {
   public enum Failure: Error, CustomStringConvertible {
     case open(path: String, errno: Int32)
     case map(path: String, errno: Int32)
+    /// A directory, pipe, device or socket: nothing that can be mapped. `kind` says which.
+    case notRegularFile(path: String, kind: String)
 
     public var description: String {
       switch self {
-      case .open(let path, _): return "cannot open \(path): \(reason)"
+      case .open(let path, _), .notRegularFile(let path, _): return "cannot open \(path): \(reason)"
       case .map(let path, _): return "cannot map \(path): \(reason)"
       }
     }
 
-    /// The system's reason alone, for callers that name the path themselves.
+    /// The reason alone, for callers that name the path themselves.
     public var reason: String {
       switch self {
       case .open(_, let e), .map(_, let e): return String(cString: strerror(e))
+      case .notRegularFile(_, "directory"): return "is a directory"
+      case .notRegularFile(_, let kind):
+        return "is a \(kind), not a regular file (a model must be a file that can be mapped)"
+      }
+    }
+
+    /// What a file of mode `mode` is, in words.
+    static func kind(ofMode mode: mode_t) -> String {
+      switch mode & S_IFMT {
+      case S_IFDIR: return "directory"
+      case S_IFIFO: return "pipe"
+      case S_IFCHR: return "character device"
+      case S_IFBLK: return "block device"
+      case S_IFSOCK: return "socket"
+      default: return "special file"
       }
     }
   }
 
   public init(path: String) throws {
     self.path = path
-    let fd = open(path, O_RDONLY)
+    // Non-blocking, so that opening a pipe with no writer fails below instead of waiting forever.
+    let fd = open(path, O_RDONLY | O_NONBLOCK)
     guard fd >= 0 else { throw Failure.open(path: path, errno: errno) }
     var st = stat()
     guard fstat(fd, &st) == 0 else {
@@ -43,7 +61,7 @@ public final class MappedFile: @unchecked Sendable {
     }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
       close(fd)
-      throw Failure.open(path: path, errno: EISDIR)
+      throw Failure.notRegularFile(path: path, kind: Failure.kind(ofMode: st.st_mode))
     }
     self.fd = fd
     let size = Int(st.st_size)
