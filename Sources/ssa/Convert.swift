@@ -8,7 +8,10 @@ struct Convert: ParsableCommand {
     discussion: """
       One step, no Python: reads config.json, the (sharded) safetensors and the tokenizer files, or any \
       GGUF this tool can read, and writes llama.cpp's tensor names and metadata keys, tensor by tensor. \
-      Norms and biases stay F32. The output appears only when complete.
+      Norms and biases stay F32. The output appears only when complete and loadable (checked as the \
+      other commands load it). Exit status 0: written; 1: bad input, nothing written; 2: usage error \
+      (an output path that is empty, a directory or a file of the checkpoint); 130: interrupted, \
+      nothing written.
       """)
 
   @Argument(help: "Checkpoint folder or GGUF file.")
@@ -72,8 +75,8 @@ struct Convert: ParsableCommand {
     var summary: ConvertSummary
   }
 
-  /// Convert with progress on stderr; SIGINT stops at the next chunk and removes the partial file.
-  /// Also used for the default model's first use.
+  /// Convert with progress on stderr; SIGINT stops at the next chunk, removes the partial file and
+  /// exits with 130. A bad output path is a usage error (status 2).
   @discardableResult
   static func convert(input: String, output: String?, options: ConvertOptions) throws -> Result {
     SignalHandling.install()
@@ -81,13 +84,25 @@ struct Convert: ParsableCommand {
     signal(SIGXFSZ, SIG_IGN)
     let converter = try Converter(input: input, options: options)
     let target = output ?? defaultOutput(input: input, type: options.outputType)
+    do {
+      try converter.checkOutput(target)
+    } catch let error as ConvertError where error.isOutputPathError {
+      throw CommandLineError(error.description)
+    }
     Diagnostics.note("convert: \(input) -> \(target) (\(options.outputType.name), \(converter.tensors.count) tensors)")
-    let summary = try converter.write(to: target, progress: { p in
-      let shape = p.shape.map(String.init).joined(separator: " x ")
-      Diagnostics.progress(
-        "[\(p.index)/\(p.count)] \(p.name) \(p.type.name) \(shape), \(p.bytesWritten / 1_048_576) MiB written",
-        final: p.index == p.count)
-    }, isCancelled: { SignalHandling.interrupted })
+    let summary: ConvertSummary
+    do {
+      summary = try converter.write(to: target, progress: { p in
+        let shape = p.shape.map(String.init).joined(separator: " x ")
+        Diagnostics.progress(
+          "[\(p.index)/\(p.count)] \(p.name) \(p.type.name) \(shape), \(p.bytesWritten / 1_048_576) MiB written",
+          final: p.index == p.count)
+      }, isCancelled: { SignalHandling.interrupted })
+    } catch ConvertError.interrupted {
+      // As the other commands: a line saying so, and 130 (128 + SIGINT).
+      Diagnostics.writeStderr("ssa: \(ConvertError.interrupted)\n")
+      throw ExitCode(130)
+    }
     Diagnostics.note(String(
       format: "convert: %d tensors, %.1f MiB in %.1f s; prompt format \"%@\" (%@)", summary.tensorCount,
       Double(summary.bytes) / 1_048_576, summary.seconds, summary.promptFormat, summary.promptFormatReason))

@@ -3,42 +3,7 @@ import XCTest
 @testable import SSAKit
 
 /// Bad checkpoints and failed writes: a clear one-line error, and no output file left behind.
-final class ConvertFaultTests: XCTestCase {
-  let tiny = TestSupport.fixture("tiny-qwen2")
-
-  /// A copy of a fixture checkpoint folder that a test may damage.
-  func copyOf(_ variant: String) throws -> String {
-    let dir = TestSupport.temporaryDirectory() + "/" + variant
-    try FileManager.default.copyItem(atPath: "\(tiny)/\(variant)", toPath: dir)
-    return dir
-  }
-
-  /// Runs `ssa convert` and checks: non-zero exit, one line on stderr mentioning `mentions`, and
-  /// nothing written next to the output.
-  func expectFailure(_ input: String, _ mentions: String, extra: [String] = [], status: Int32 = 1,
-                     shellPrefix: String? = nil, line: UInt = #line) throws {
-    let outDir = TestSupport.temporaryDirectory()
-    let out = outDir + "/out.gguf"
-    let result: CLIResult
-    if let shellPrefix {
-      let quoted = ([TestSupport.ssaBinary, "convert", input, "-o", out] + extra).map { "'\($0)'" }.joined(separator: " ")
-      result = try TestSupport.run(["/bin/sh", "-c", "\(shellPrefix); exec \(quoted)"])
-    } else {
-      result = try TestSupport.runSSA(["convert", input, "-o", out] + extra)
-    }
-    XCTAssertEqual(result.status, status, result.stderr, line: line)
-    let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("ssa: ") }
-    XCTAssertEqual(errorLines.count, 1, result.stderr, line: line)
-    XCTAssertTrue(errorLines.first?.contains(mentions) ?? false, "\(result.stderr) should mention \(mentions)", line: line)
-    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir), [], "files left behind", line: line)
-  }
-
-  func editJSON(_ path: String, _ edit: (inout [String: Any]) -> Void) throws {
-    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-    edit(&object)
-    try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
-  }
-
+final class ConvertFaultTests: ConvertTestCase {
   func testMissingConfigKey() throws {
     let dir = try copyOf("untied")
     try editJSON(dir + "/config.json") { $0["num_key_value_heads"] = "two"; $0.removeValue(forKey: "hidden_size") }
@@ -63,21 +28,6 @@ final class ConvertFaultTests: XCTestCase {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))
     try data.prefix(data.count - 1000).write(to: URL(fileURLWithPath: path))
     try expectFailure(dir, "past the data section")
-  }
-
-  /// Rewrite a safetensors header (keeping the data) after editing its JSON.
-  func rewriteHeader(_ path: String, _ edit: (inout [String: Any]) -> Void) throws {
-    let data = try Data(contentsOf: URL(fileURLWithPath: path))
-    let length = data.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-    var header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length))) as! [String: Any]
-    edit(&header)
-    var json = try JSONSerialization.data(withJSONObject: header)
-    while json.count % 8 != 0 { json.append(0x20) }
-    var out = Data()
-    withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
-    out.append(json)
-    out.append(data.subdata(in: (8 + length)..<data.count))
-    try out.write(to: URL(fileURLWithPath: path))
   }
 
   func testLyingHeader() throws {
@@ -148,13 +98,132 @@ final class ConvertFaultTests: XCTestCase {
     XCTAssertTrue(result.stderr.contains("\nssa: cannot write /proc/ssa-cannot-write-here.gguf"), result.stderr)
   }
 
-  /// SIGINT during a conversion: exit with an error saying so, and no file left behind.
+  /// An empty output path and a directory: usage errors that say so.
+  func testBadOutputPath() throws {
+    let dir = TestSupport.temporaryDirectory()
+    for (output, message) in [("", "ssa: the output path is empty"), (dir, "ssa: the output \(dir) is a directory"),
+                              (".", "ssa: the output . is a directory")] {
+      let result = try TestSupport.runSSA(["convert", "\(tiny)/tied", "-o", output])
+      XCTAssertEqual(result.status, 2, result.stderr)
+      let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("ssa: ") }
+      XCTAssertEqual(errorLines.count, 1, result.stderr)
+      XCTAssertTrue(errorLines.first?.hasPrefix(message) ?? false, "\(result.stderr) should say \(message)")
+    }
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [])
+  }
+
+  /// An output naming a file of the checkpoint (directly, through a symlinked folder, or as the target
+  /// of the checkpoint's symlink) would replace it: a usage error, the checkpoint left as it was.
+  func testOutputOverCheckpointFile() throws {
+    let fm = FileManager.default
+    let dir = try copyOf("untied-sharded")
+    let linkedDir = TestSupport.temporaryDirectory() + "/linked"
+    try fm.createSymbolicLink(atPath: linkedDir, withDestinationPath: dir)
+    // A checkpoint whose weights are a symlink into a cache, as the HF hub lays them out.
+    let cached = try copyOf("tied")
+    let blob = TestSupport.temporaryDirectory() + "/blob"
+    try fm.moveItem(atPath: cached + "/model.safetensors", toPath: blob)
+    try fm.createSymbolicLink(atPath: cached + "/model.safetensors", withDestinationPath: blob)
+
+    let shard = "model-00002-of-00002.safetensors"
+    let cases: [(input: String, output: String, file: String)] = [
+      (dir, dir + "/" + shard, dir + "/" + shard),
+      (dir, dir + "/config.json", dir + "/config.json"),
+      (dir, dir + "/./model.safetensors.index.json", dir + "/model.safetensors.index.json"),
+      (dir, linkedDir + "/tokenizer.json", dir + "/tokenizer.json"),
+      (linkedDir, dir + "/tokenizer_config.json", linkedDir + "/tokenizer_config.json"),
+      (cached, cached + "/model.safetensors", cached + "/model.safetensors"),
+      (cached, blob, cached + "/model.safetensors"),
+    ]
+    for c in cases {
+      let before = try fm.contentsOfDirectory(atPath: c.input).sorted()
+      let bytes = try Data(contentsOf: URL(fileURLWithPath: c.file))
+      let result = try TestSupport.runSSA(["convert", c.input, "-o", c.output])
+      XCTAssertEqual(result.status, 2, result.stderr)
+      let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("ssa: ") }
+      XCTAssertEqual(errorLines, [
+        "ssa: the output \(c.output) is the input file \(c.file); writing it would destroy the checkpoint (choose another output)",
+      ])
+      XCTAssertEqual(try fm.contentsOfDirectory(atPath: c.input).sorted(), before)
+      XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: c.file)), bytes)
+    }
+    XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: cached + "/model.safetensors"), blob)
+  }
+
+  /// Outputs that replace no checkpoint file are written: another symlink to a checkpoint file (the
+  /// rename replaces the link, not its target), and a GGUF converted onto itself (written aside,
+  /// renamed over the input, which stays mapped until the end).
+  func testOutputOverLinkOrOwnGGUF() throws {
+    let fm = FileManager.default
+    let dir = try copyOf("tied")
+    let link = TestSupport.temporaryDirectory() + "/link.gguf"
+    try fm.createSymbolicLink(atPath: link, withDestinationPath: dir + "/model.safetensors")
+    let weights = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
+    let linked = try TestSupport.runSSA(["convert", dir, "-o", link])
+    XCTAssertEqual(linked.status, 0, linked.stderr)
+    XCTAssertThrowsError(try fm.destinationOfSymbolicLink(atPath: link), "the link is now the output file")
+    XCTAssertEqual(try GGUFFile(path: link).tensor(named: "blk.0.ffn_up.weight")?.type, .q8_0)
+    XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors")), weights)
+
+    let gguf = TestSupport.temporaryDirectory() + "/model.gguf"
+    try fm.copyItem(atPath: "\(tiny)/tied/tiny-qwen2-tied-f32.gguf", toPath: gguf)
+    let own = try TestSupport.runSSA(["convert", gguf, "-o", gguf, "--type", "f16"])
+    XCTAssertEqual(own.status, 0, own.stderr)
+    XCTAssertEqual(try GGUFFile(path: gguf).tensor(named: "blk.0.ffn_up.weight")?.type, .f16)
+    XCTAssertEqual(try fm.contentsOfDirectory(atPath: (gguf as NSString).deletingLastPathComponent), ["model.gguf"])
+  }
+
+  /// A checkpoint of zeros large enough to interrupt (about 5 s to convert): the tiny tokenizer, 16
+  /// layers of width 1024 (1 GB of F32), in a sparse safetensors file that takes no disk space.
+  func largeCheckpoint() throws -> String {
+    let dir = try copyOf("tied")
+    let hidden = 1024, ffn = 4096, layers = 16, heads = 16, kvHeads = 2, vocab = 512
+    let kv = kvHeads * hidden / heads
+    try editJSON(dir + "/config.json") { config in
+      config["hidden_size"] = hidden
+      config["intermediate_size"] = ffn
+      config["num_hidden_layers"] = layers
+      config["num_attention_heads"] = heads
+      config["num_key_value_heads"] = kvHeads
+    }
+    var shapes: [(String, [Int])] = [("model.embed_tokens.weight", [vocab, hidden]), ("model.norm.weight", [hidden])]
+    for i in 0..<layers {
+      let p = "model.layers.\(i)."
+      shapes += [
+        (p + "input_layernorm.weight", [hidden]), (p + "post_attention_layernorm.weight", [hidden]),
+        (p + "self_attn.q_proj.weight", [hidden, hidden]), (p + "self_attn.q_proj.bias", [hidden]),
+        (p + "self_attn.k_proj.weight", [kv, hidden]), (p + "self_attn.k_proj.bias", [kv]),
+        (p + "self_attn.v_proj.weight", [kv, hidden]), (p + "self_attn.v_proj.bias", [kv]),
+        (p + "self_attn.o_proj.weight", [hidden, hidden]), (p + "mlp.gate_proj.weight", [ffn, hidden]),
+        (p + "mlp.up_proj.weight", [ffn, hidden]), (p + "mlp.down_proj.weight", [hidden, ffn]),
+      ]
+    }
+    var header: [String: Any] = [:]
+    var offset = 0
+    for (name, shape) in shapes {
+      let bytes = shape.reduce(4, *)
+      header[name] = ["dtype": "F32", "shape": shape, "data_offsets": [offset, offset + bytes]]
+      offset += bytes
+    }
+    var json = try JSONSerialization.data(withJSONObject: header)
+    while json.count % 8 != 0 { json.append(0x20) }
+    var file = Data()
+    withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+    file.append(json)
+    let path = dir + "/model.safetensors"
+    try file.write(to: URL(fileURLWithPath: path))
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle.truncate(atOffset: UInt64(file.count + offset))
+    try handle.close()
+    return dir
+  }
+
+  /// SIGINT during a conversion: a line saying so, status 130 as the other commands, no file left behind.
   func testInterruptedRunLeavesNoFile() throws {
     let outDir = TestSupport.temporaryDirectory()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestSupport.ssaBinary)
-    // The full-size default model: long enough to interrupt in the middle.
-    process.arguments = ["convert", try TestSupport.originalModelPath(), "-o", outDir + "/big.gguf", "--type", "q4_0"]
+    process.arguments = ["convert", try largeCheckpoint(), "-o", outDir + "/big.gguf", "--type", "q4_0"]
     let err = Pipe()
     process.standardError = err
     process.standardOutput = FileHandle.nullDevice
@@ -170,8 +239,8 @@ final class ConvertFaultTests: XCTestCase {
     kill(process.processIdentifier, SIGINT)
     process.waitUntilExit()
     let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    XCTAssertNotEqual(process.terminationStatus, 0)
-    XCTAssertTrue(stderr.contains("ssa: interrupted"), stderr)
+    XCTAssertEqual(process.terminationStatus, 130, stderr)
+    XCTAssertTrue(stderr.hasSuffix("ssa: interrupted; no output file was left behind\n"), stderr)
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outDir), [])
   }
 }

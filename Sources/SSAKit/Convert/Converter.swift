@@ -65,6 +65,9 @@ public final class Converter {
   private var promptFormat = "ssa"
   private var promptFormatReason = ""
   private let ggufInput: GGUFFile?
+  /// The checkpoint's files, which the output must not replace (a GGUF input may be: the output is
+  /// renamed over it while the input stays mapped).
+  private var checkpointFiles: [String] = []
 
   public init(input: String, options: ConvertOptions) throws {
     guard ConvertOptions.outputTypes.contains(options.outputType) else {
@@ -158,6 +161,18 @@ public final class Converter {
     // The tokenizer pads its token list to config.json's vocab_size with [PAD<id>] entries, as
     // convert_hf_to_gguf.py does.
     let tokenizer = try TokenizerData(huggingFaceDirectory: checkpoint.directory)
+    // Built as the runtime builds it, so that a vocabulary or merge it refuses fails here, before
+    // the conversion (the written file is checked again as a whole).
+    do {
+      _ = try Tokenizer(data: tokenizer)
+    } catch let error as TokenizerError {
+      let files = FileManager.default.fileExists(atPath: checkpoint.directory + "/tokenizer.json")
+        ? "tokenizer.json" : "vocab.json, merges.txt"
+      throw ConvertError.notLoadable(input: checkpoint.directory, reason: "\(error) (\(files))")
+    }
+    let names = ["config.json", "model.safetensors.index.json", "tokenizer.json", "tokenizer_config.json", "vocab.json",
+                 "merges.txt"]
+    checkpointFiles = names.map { checkpoint.directory + "/" + $0 } + checkpoint.shards.map(\.path)
     let folderName = URL(fileURLWithPath: checkpoint.directory).standardizedFileURL.lastPathComponent
     let name = options.name ?? folderName
     (promptFormat, promptFormatReason) = inferPromptFormat(
@@ -176,7 +191,8 @@ public final class Converter {
       ("qwen2.rope.freq_base", .float32(Float(c.ropeTheta))),
       ("qwen2.attention.layer_norm_rms_epsilon", .float32(Float(c.rmsEpsilon))),
     ]
-    if c.headDim != c.hiddenSize / c.headCount {
+    // The runtime takes the head size as hidden / heads unless key_length says otherwise.
+    if c.headDim * c.headCount != c.hiddenSize {
       metadata.append(("qwen2.attention.key_length", .uint32(UInt32(c.headDim))))
       metadata.append(("qwen2.attention.value_length", .uint32(UInt32(c.headDim))))
     }
@@ -202,6 +218,9 @@ public final class Converter {
     guard gguf.architecture == "qwen2" else {
       throw CheckpointError.unknownArchitecture(gguf.architecture ?? "(no general.architecture)")
     }
+    // The tensors keep their names and shapes and the metadata passes through: an input the runtime
+    // refuses gives an output it refuses.
+    try Converter.checkLoadable(gguf, input: gguf.path)
     tiedHead = gguf.tensor(named: "output.weight") == nil
     for t in gguf.tensors {
       guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
@@ -249,13 +268,43 @@ public final class Converter {
     return ("ssa", "no instruct/chat model name; taken for a trained SSA checkpoint")
   }
 
+  /// `LoadCheck` on `file`, its errors reported as `input` not being loadable.
+  private static func checkLoadable(_ file: GGUFFile, input: String) throws {
+    do {
+      try LoadCheck.check(file)
+    } catch let error as ModelError {
+      throw ConvertError.notLoadable(input: input, reason: error.description)
+    } catch let error as TokenizerError {
+      throw ConvertError.notLoadable(input: input, reason: error.description)
+    }
+  }
+
   // MARK: - Writing
 
+  /// Refuses an output path that cannot name the file to write: empty, a directory, or a file of the
+  /// checkpoint being converted. The rename replaces the entry the path names (a symlink itself, not
+  /// its target), so that entry is compared, by device and inode, with each checkpoint file and with
+  /// what the file resolves to (a checkpoint of symlinks into a cache).
+  public func checkOutput(_ output: String) throws {
+    guard !output.isEmpty else { throw ConvertError.emptyOutputPath }
+    var entry = stat(), target = stat()
+    guard lstat(output, &entry) == 0 else { return }  // nothing there yet
+    if stat(output, &target) == 0, (target.st_mode & S_IFMT) == S_IFDIR { throw ConvertError.outputIsDirectory(output) }
+    func same(_ a: stat, _ b: stat) -> Bool { a.st_dev == b.st_dev && a.st_ino == b.st_ino }
+    for input in checkpointFiles {
+      var file = stat(), link = stat()
+      guard stat(input, &file) == 0, lstat(input, &link) == 0 else { continue }
+      if same(entry, link) || same(entry, file) { throw ConvertError.outputIsInput(output: output, input: input) }
+    }
+  }
+
   /// Write the output file. `isCancelled` is polled between chunks (SIGINT); on cancel or any error the
-  /// temporary file is removed and nothing is left under `output`.
+  /// temporary file is removed and nothing is left under `output`. The finished file is checked as
+  /// the runtime loads it before it is renamed into place.
   @discardableResult
   public func write(to output: String, progress: (ConvertProgress) -> Void = { _ in },
                     isCancelled: () -> Bool = { false }) throws -> ConvertSummary {
+    try checkOutput(output)
     let start = Date()
     let writer = try GGUFWriter(path: output, metadata: metadata, tensors: tensors)
     // Chunks of about 4M values: 16 MB of F32, whatever the tensor.
@@ -295,6 +344,8 @@ public final class Converter {
         progress(ConvertProgress(index: index + 1, count: plan.count, name: t.name, type: t.type, shape: t.shape,
                                  bytesWritten: written))
       }
+      try Converter.checkLoadable(GGUFFile(path: writer.temporaryPath), input: inputPath)
+      if isCancelled() { throw ConvertError.interrupted }
       try writer.finish()
     } catch {
       writer.abort()
