@@ -82,6 +82,10 @@ struct Convert: ParsableCommand {
     SignalHandling.install()
     // Writing past a file-size limit must fail as an error (EFBIG), not kill the process.
     signal(SIGXFSZ, SIG_IGN)
+    // an input that is not there is a usage error (status 2) naming it; a bad one is status 1
+    guard FileManager.default.fileExists(atPath: input) else {
+      throw CommandLineError("cannot open \(input): \(String(cString: strerror(ENOENT)))")
+    }
     let converter = try Converter(input: input, options: options)
     let target = output ?? defaultOutput(input: input, type: options.outputType)
     do {

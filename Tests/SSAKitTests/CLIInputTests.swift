@@ -124,6 +124,20 @@ final class CLIInputTests: XCTestCase {
     XCTAssertTrue(r.stderr.contains("`ssa fetch` makes it again"), r.stderr)
   }
 
+  /// A model file that is not a model this runtime runs is named in the error, with the reason.
+  func testModelErrorsNameTheFile() throws {
+    let source = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+    // qwen2.block_count (a uint32) set to 2^32 - 1: a value past what the runtime supports
+    let key = Data("qwen2.block_count".utf8)
+    let at = try XCTUnwrap(bytes.range(of: key)).upperBound + 4  // after the key, its value type
+    bytes.replaceSubrange(at..<(at + 4), with: [0xFF, 0xFF, 0xFF, 0xFF])
+    let path = TestSupport.temporaryDirectory() + "/blocks.gguf"
+    try bytes.write(to: URL(fileURLWithPath: path))
+    assertFailure(try TestSupport.runSSA(["generate", "-m", path, "--prompt", "hi"]), status: 1,
+                  mentions: "\(path): bad metadata \"qwen2.block_count\": 4294967295 is out of the supported range 1...2147483647")
+  }
+
   /// JSON true is not token 1.
   func testDecodeTakesOnlyNumbers() throws {
     let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")

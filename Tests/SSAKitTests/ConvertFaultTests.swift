@@ -84,7 +84,7 @@ final class ConvertFaultTests: ConvertTestCase {
   func testBadArguments() throws {
     try expectFailure("\(tiny)/untied", "--type", extra: ["--type", "q5_k"], status: 2)
     try expectFailure("\(tiny)/untied", "--prompt-format", extra: ["--prompt-format", "poem"], status: 2)
-    try expectFailure(TestSupport.temporaryDirectory() + "/nothing-here", "missing")
+    try expectFailure(TestSupport.temporaryDirectory() + "/nothing-here", "nothing-here: No such file or directory", status: 2)
   }
 
   /// The file-size limit makes the write fail part way (EFBIG, as a full disk would): an error and no file.

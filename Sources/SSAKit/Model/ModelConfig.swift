@@ -27,8 +27,11 @@ public struct ModelConfig: Equatable, Sendable {
 
     func int(_ key: String) throws -> Int {
       guard let value = gguf["\(arch).\(key)"] else { throw ModelError.missingMetadata("\(arch).\(key)") }
-      guard let v = value.int, v > 0, v < 1 << 31 else {
+      guard let v = value.int else {
         throw ModelError.badMetadata(key: "\(arch).\(key)", reason: "expected a positive integer, got \(value)")
+      }
+      guard v > 0, v < 1 << 31 else {
+        throw ModelError.badMetadata(key: "\(arch).\(key)", reason: "\(v) is out of the supported range 1...\((1 << 31) - 1)")
       }
       return v
     }

@@ -33,3 +33,16 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     }
   }
 }
+
+/// A model file that cannot be loaded, and why.
+public struct ModelFileError: Error, Equatable, CustomStringConvertible {
+  public let path: String
+  public let error: ModelError
+
+  public init(path: String, error: ModelError) {
+    self.path = path
+    self.error = error
+  }
+
+  public var description: String { "\(path): \(error)" }
+}

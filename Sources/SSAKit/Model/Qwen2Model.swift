@@ -11,8 +11,15 @@ public final class Qwen2Model: @unchecked Sendable {
   /// 1 / theta^(2i / headDim) for i < headDim / 2.
   let inverseFrequencies: [Float]
 
+  /// Loads the model file at `path`; a file that is not a model this runtime runs throws
+  /// `ModelFileError`, which names it.
   public convenience init(path: String, precision: WeightPrecision = .native) throws {
-    try self.init(file: GGUFFile(path: path), precision: precision)
+    let file = try GGUFFile(path: path)
+    do {
+      try self.init(file: file, precision: precision)
+    } catch let error as ModelError {
+      throw ModelFileError(path: path, error: error)
+    }
   }
 
   public init(file: GGUFFile, precision: WeightPrecision = .native) throws {
