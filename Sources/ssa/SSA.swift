@@ -52,6 +52,10 @@ enum Main {
     } catch let error as CommandLineError {
       Diagnostics.writeStderr("ssa: \(error.message)\n")
       return 2
+    } catch where SignalHandling.interrupted {
+      // whatever a Ctrl-C stopped (a conversion on first use, a download) ends as an interruption
+      Diagnostics.writeStderr("ssa: interrupted: \(oneLine("\(error)"))\n")
+      return 130
     } catch {
       let code = SSA.exitCode(for: error)
       if code == .success {
