@@ -60,6 +60,9 @@ public enum AnswerExtractor {
   /// form `\boxed 5`. An unclosed last box (truncated text) falls back to the one before it.
   public static func lastBoxed(in text: String) -> String? { lastBoxed(in: Array(text.utf8)) }
 
+  /// The boxes are tried from the last. A box left open means every earlier box still open where it
+  /// starts never closes either, so the search for a close stops there: the searches together read the
+  /// text once, where searching each to the end took time quadratic in the count of unclosed boxes.
   static func lastBoxed(in b: [UInt8]) -> String? {
     var candidates: [Int] = []  // index just after the command name
     for name in ["\\boxed", "\\fbox"] {
@@ -71,14 +74,16 @@ public enum AnswerExtractor {
         from = at + 1
       }
     }
+    var unclosedFrom = b.count  // the brace of the earliest box found unclosed so far
     for start in candidates.sorted(by: >) {
       var i = start
       while i < b.count, b[i] == ascii(" ") { i += 1 }
       guard i < b.count else { continue }
       if b[i] == ascii("{") {
-        if let close = matchingBrace(b, open: i) {
+        if let close = matchingBrace(b, open: i, before: unclosedFrom) {
           return trimmed(String(decoding: b[(i + 1)..<close], as: UTF8.self))
         }
+        unclosedFrom = i
       } else if i > start {
         var j = i
         while j < b.count, b[j] != ascii("$"), !isSpace(b[j]) { j += 1 }
@@ -221,13 +226,20 @@ public enum AnswerExtractor {
   @inline(__always) static func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLetter(c) }
   @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x09 || c == 0x0D }
 
-  /// Index of the brace closing the one at `open`, or nil when it never closes.
-  static func matchingBrace(_ b: [UInt8], open: Int) -> Int? {
+  /// Whether `b` holds an escaped brace `\{` or `\}` at `i`, which does not nest.
+  @inline(__always) static func isEscapedBrace(_ b: [UInt8], at i: Int) -> Bool {
+    b[i] == ascii("\\") && i + 1 < b.count && (b[i + 1] == ascii("{") || b[i + 1] == ascii("}"))
+  }
+
+  /// Index of the brace closing the one at `open`, or nil when it does not close before `end` (the
+  /// text's end by default). Reads on to the close: see `BraceMatches` to ask about many braces.
+  static func matchingBrace(_ b: [UInt8], open: Int, before end: Int? = nil) -> Int? {
+    let end = min(end ?? b.count, b.count)
     var depth = 0
     var i = open
-    while i < b.count {
-      if b[i] == ascii("\\"), i + 1 < b.count, b[i + 1] == ascii("{") || b[i + 1] == ascii("}") {
-        i += 2  // an escaped brace \{ or \} does not nest
+    while i < end {
+      if isEscapedBrace(b, at: i) {
+        i += 2
         continue
       }
       if b[i] == ascii("{") { depth += 1 }
@@ -277,10 +289,14 @@ public enum AnswerExtractor {
     return last
   }
 
-  static func trimmed(_ s: String) -> String {
-    var sub = Substring(s)
+  static func trimmed(_ s: String) -> String { String(trimmed(Substring(s))) }
+
+  /// Whitespace characters removed at both ends, without copying: callers that trim again and again
+  /// (`AnswerNormalizer.trimmingEnds`) would otherwise copy the text each time.
+  static func trimmed(_ s: Substring) -> Substring {
+    var sub = s
     while let c = sub.first, c.isWhitespace { sub.removeFirst() }
     while let c = sub.last, c.isWhitespace { sub.removeLast() }
-    return String(sub)
+    return sub
   }
 }

@@ -39,30 +39,53 @@ public enum AnswerNormalizer {
     ("\\$", ""), ("$", ""), ("\\%", ""), ("%", ""), ("{,}", ""),
   ]
 
+  /// The commands whose argument is plain text.
+  static let textCommands: Set<String> = [
+    "text", "textbf", "textit", "textrm", "textup", "mathrm", "mathbf", "mathit", "mbox", "operatorname",
+  ]
+
   /// `\text{X}`, `\textbf{X}`, `\mathrm{X}`, `\mbox{X}` ... become X.
+  ///
+  /// One pass: an unwrapped command's `\name{` and its closing brace are marked removed rather than cut
+  /// out of the bytes (a cut copies the rest, so n commands took time quadratic in n), and the scan goes
+  /// on inside the braces, where the text may start with another command. A name or the spaces before
+  /// its brace can run on past a removed brace, as they would in the cut text. A brace's match is the
+  /// same in the cut text as in the original (a removed brace closes an argument that holds the whole
+  /// match), so all matches come from one `BraceMatches`.
   static func unwrappingTextCommands(_ s: String) -> String {
-    let names: Set<String> = ["text", "textbf", "textit", "textrm", "textup", "mathrm", "mathbf", "mathit", "mbox", "operatorname"]
     guard s.contains("\\") else { return s }
-    var b = Array(s.utf8)
+    let b = Array(s.utf8)
+    let braces = BraceMatches(b)
+    var removed = [Bool](repeating: false, count: b.count)
+    func kept(from k: Int) -> Int {  // the first byte at or after k still there
+      var k = k
+      while k < b.count, removed[k] { k += 1 }
+      return k
+    }
     var i = 0
     while i < b.count {
       guard b[i] == UInt8(ascii: "\\") else {
-        i += 1
+        i = kept(from: i + 1)
         continue
       }
-      var j = i + 1
-      while j < b.count, AnswerExtractor.isLetter(b[j]) { j += 1 }
-      let name = String(decoding: b[(i + 1)..<j], as: UTF8.self)
-      var open = j
-      while open < b.count, b[open] == UInt8(ascii: " ") { open += 1 }
-      if names.contains(name), open < b.count, b[open] == UInt8(ascii: "{"),
-         let close = AnswerExtractor.matchingBrace(b, open: open) {
-        b.replaceSubrange(i...close, with: b[(open + 1)..<close])
-        continue  // the inner text may start with another command
+      var name: [UInt8] = []
+      var j = kept(from: i + 1)
+      while j < b.count, AnswerExtractor.isLetter(b[j]) {
+        name.append(b[j])
+        j = kept(from: j + 1)
       }
-      i = max(j, i + 1)
+      var open = j
+      while open < b.count, b[open] == UInt8(ascii: " ") { open = kept(from: open + 1) }
+      if open < b.count, b[open] == UInt8(ascii: "{"), let close = braces[open],
+         textCommands.contains(String(decoding: name, as: UTF8.self)) {
+        for k in i...open { removed[k] = true }
+        removed[close] = true
+        i = kept(from: open + 1)
+        continue
+      }
+      i = j
     }
-    return String(decoding: b, as: UTF8.self)
+    return String(decoding: b.indices.lazy.filter { !removed[$0] }.map { b[$0] }, as: UTF8.self)
   }
 
   /// `\left(` and `\right)` become `(` and `)`; `\leftarrow` stays.
@@ -88,23 +111,29 @@ public enum AnswerNormalizer {
 
   /// Whitespace and trailing full stops at the ends.
   static func trimmingEnds(_ s: String) -> String {
-    var t = AnswerExtractor.trimmed(s)
+    var t = AnswerExtractor.trimmed(Substring(s))  // a slice, so `1. . . .` is not copied per stop
     while t.hasSuffix(".") {
       t.removeLast()
       t = AnswerExtractor.trimmed(t)
     }
-    return t
+    return String(t)
   }
 
   /// `{18}` becomes 18, when the outer braces enclose everything.
+  ///
+  /// Each layer is a slice of `s` (a substring's ends count as character boundaries, as a copy's would),
+  /// and every match comes from one `BraceMatches`: `{{{...1...}}}` takes linear time, not quadratic.
   static func unwrappingBraces(_ s: String) -> String {
-    var t = s
+    guard s.hasPrefix("{") else { return s }
+    let braces = BraceMatches(Array(s.utf8))
+    var t = Substring(s)
     while t.hasPrefix("{") {
-      let b = Array(t.utf8)
-      guard AnswerExtractor.matchingBrace(b, open: 0) == b.count - 1 else { break }
-      t = AnswerExtractor.trimmed(String(decoding: b[1..<(b.count - 1)], as: UTF8.self))
+      let first = s.utf8.distance(from: s.startIndex, to: t.startIndex)
+      let last = s.utf8.distance(from: s.startIndex, to: t.endIndex) - 1
+      guard braces[first] == last else { break }
+      t = AnswerExtractor.trimmed(t[t.utf8.index(after: t.startIndex)..<t.utf8.index(before: t.endIndex)])
     }
-    return t
+    return String(t)
   }
 
   /// `x = 5` becomes 5 (a single-letter variable on the left).
