@@ -111,37 +111,32 @@ final class AnswerLinearTimeTests: XCTestCase {
     }
   }
 
-  // Wall-time guards, against the house rule, because the failure they catch is one of time: the
-  // quadratic algorithms took 5 s to a minute on these inputs in a debug build, the linear ones take
-  // well under 0.2 s, so the bound of 2 s holds on a loaded machine and fails clearly on a regression.
+  // Adversarial inputs from a review, answered here in well under a second; the quadratic algorithms
+  // they replaced took 5 s to a minute each on them (debug build), so a regression shows as a suite
+  // that suddenly takes minutes. No wall time is asserted (STYLE.md, rule 7): `ssa vote` on the
+  // reviewer's inputs is the measurement (README, robustness).
 
-  func testUnclosedBoxesTakeLinearTime() {
+  func testUnclosedBoxes() {
     let text = "\\boxed{1} " + String(repeating: "\\boxed{", count: 15_000)
-    XCTAssertLessThan(seconds { XCTAssertEqual(Answer(solution: text)?.text, "1") }, 2)
+    XCTAssertEqual(Answer(solution: text)?.text, "1")
   }
 
-  func testNestedBracesTakeLinearTime() {
+  func testDeeplyNestedBraces() {
     let text = "A: " + String(repeating: "{", count: 30_000) + "1" + String(repeating: "}", count: 30_000)
-    XCTAssertLessThan(seconds { XCTAssertEqual(Answer(solution: text)?.text, "1") }, 2)
+    XCTAssertEqual(Answer(solution: text)?.text, "1")
   }
 
-  func testNestedTextCommandsTakeLinearTime() {
+  func testDeeplyNestedTextCommands() {
     let nested = String(repeating: "\\text{", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
-    XCTAssertLessThan(seconds { XCTAssertEqual(AnswerNormalizer.unwrappingTextCommands(nested), "1") }, 2)
+    XCTAssertEqual(AnswerNormalizer.unwrappingTextCommands(nested), "1")
     let unclosed = String(repeating: "\\text{", count: 10_000)
-    XCTAssertLessThan(seconds { XCTAssertEqual(AnswerNormalizer.unwrappingTextCommands(unclosed), unclosed) }, 2)
+    XCTAssertEqual(AnswerNormalizer.unwrappingTextCommands(unclosed), unclosed)
   }
 
-  func testSpacedFullStopsTakeLinearTime() {
+  func testManySpacedFullStops() {
     let number = String(repeating: "1", count: 1_000_000)
-    let text = number + String(repeating: ". ", count: 50_000)  // one copy of the number per stop took 5 s
-    XCTAssertLessThan(seconds { XCTAssertEqual(AnswerNormalizer.trimmingEnds(text), number) }, 2)
-  }
-
-  /// Seconds `body` takes.
-  private func seconds(_ body: () -> Void) -> Double {
-    let elapsed = ContinuousClock().measure(body)
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let text = number + String(repeating: ". ", count: 50_000)
+    XCTAssertEqual(AnswerNormalizer.trimmingEnds(text), number)
   }
 
   /// A text of nested groups, commands, boxes left open or closed, escaped braces, spaces, full stops
