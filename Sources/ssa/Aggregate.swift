@@ -10,7 +10,7 @@ struct Aggregate: ParsableCommand {
       plain-text request: the question, then each sample, separated by lines holding only ---. Output: one \
       JSON record per input line, in order: id, answer, source (model, unanimous, fallback), majority, \
       agreement, prompt_tokens, generated_tokens, seconds (+ reasoning, scores). A bad line gives \
-      {"id", "line", "error"} and the run goes on. Exit status 0: all answered; 1: some records failed; \
+      {"id", "line", "error"} and the run goes on. Exit status 0: every line gave a record (null answers included); 1: some lines gave error records, or the input was empty; \
       2: usage error; 130: interrupted (finished records are written).
       """)
 

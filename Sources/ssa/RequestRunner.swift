@@ -2,7 +2,7 @@ import ArgumentParser
 import SSAKit
 
 /// Runs one answer-per-request command over its input: JSON lines (records out, one per line) or one
-/// plain-text request (just the answer out). Exit status: 0 all records answered, 1 some failed,
+/// plain-text request (just the answer out). Exit status: 0 every line gave a record, 1 some failed,
 /// 130 interrupted; a closed output pipe ends the run quietly.
 enum RequestRunner {
   typealias Handler = (AggregationRequest) throws -> AggregationResult
