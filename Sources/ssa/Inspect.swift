@@ -19,7 +19,7 @@ struct Inspect: ParsableCommand {
   }
 
   func run() throws {
-    let path = try file ?? ModelStore.ensureDefaultModel()
+    let path = try file.map { try ModelOption.checked($0, source: nil) } ?? ModelStore.ensureDefaultModel()
     let gguf = try GGUFFile(path: path)
     if json {
       print(gguf.json(arrayLimit: arrayLimit).serialized)

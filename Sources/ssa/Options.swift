@@ -18,17 +18,18 @@ struct ModelOption: ParsableArguments {
 
   /// A model path named by the user must be a readable regular file: otherwise a usage error that
   /// says which setting named it.
-  private static func checked(_ path: String, source: String) throws -> String {
+  static func checked(_ path: String, source: String?) throws -> String {
+    let named = source.map { "\(path) (\($0))" } ?? path
     var st = stat()
     guard stat(path, &st) == 0 else {
-      throw CommandLineError("cannot open \(path) (\(source)): \(String(cString: strerror(errno)))")
+      throw CommandLineError("cannot open \(named): \(String(cString: strerror(errno)))")
     }
-    if (st.st_mode & S_IFMT) == S_IFDIR { throw CommandLineError("\(path) (\(source)) is a directory, not a model file") }
+    if (st.st_mode & S_IFMT) == S_IFDIR { throw CommandLineError("\(named) is a directory, not a model file") }
     guard (st.st_mode & S_IFMT) == S_IFREG else {
-      throw CommandLineError("\(path) (\(source)) is not a regular file (a model file is mapped into memory)")
+      throw CommandLineError("\(named) is not a regular file (a model file is mapped into memory)")
     }
     guard access(path, R_OK) == 0 else {
-      throw CommandLineError("cannot open \(path) (\(source)): \(String(cString: strerror(errno)))")
+      throw CommandLineError("cannot open \(named): \(String(cString: strerror(errno)))")
     }
     return path
   }

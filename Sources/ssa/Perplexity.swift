@@ -47,7 +47,7 @@ struct PerplexityCommand: ParsableCommand {
     let tokens = tokenizer.encode(text, special: false)
     let addBOS = model.file["tokenizer.ggml.add_bos_token"] == .bool(true) ? tokenizer.bosTokenId : nil
     guard tokens.count >= 2 * ctx || (tokens.count >= ctx && chunks != nil) else {
-      throw CommandLineError("\(file) has \(tokens.count) tokens; need at least \(2 * ctx) for --ctx \(ctx)")
+      throw InputFailure(message: "\(file) has \(tokens.count) tokens; need at least \(2 * ctx) for --ctx \(ctx)")
     }
     Diagnostics.note("perplexity: \(tokens.count) tokens, \(tokens.count / ctx) windows of \(ctx)")
     let result = try Perplexity.evaluate(

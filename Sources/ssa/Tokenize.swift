@@ -40,7 +40,7 @@ struct Tokenize: ParsableCommand {
 
     guard let string = String(validating: input, as: UTF8.self) else {
       let offset = Tokenize.firstInvalidUTF8(input) ?? 0
-      throw CommandLineError(
+      throw InputFailure(message:
         "input is not valid UTF-8: bad byte 0x\(String(input[offset], radix: 16)) at offset \(offset)")
     }
     let clock = (wall: Date(), cpu: Tokenize.threadCPUSeconds())
@@ -105,7 +105,7 @@ struct Tokenize: ParsableCommand {
 
   static func parseIDs(_ input: [UInt8], vocabularySize: Int) throws -> [Int] {
     guard case .array(let list)? = try? JSON.parse(input) else {
-      throw CommandLineError("--decode expects a JSON array of token ids")
+      throw InputFailure(message: "--decode expects a JSON array of token ids")
     }
     return try list.enumerated().map { i, item in
       let id: Int?
@@ -115,7 +115,7 @@ struct Tokenize: ParsableCommand {
       default: id = nil  // true is not token 1
       }
       guard let id, id >= 0, id < vocabularySize else {
-        throw CommandLineError("--decode: element \(i) (\(item.serialized)) is not a token id from 0 to \(vocabularySize - 1)")
+        throw InputFailure(message: "--decode: element \(i) (\(item.serialized)) is not a token id from 0 to \(vocabularySize - 1)")
       }
       return id
     }

@@ -46,9 +46,11 @@ final class AggregationPipelineTests: XCTestCase {
                                      ("18 because the first", .maxTokens, nil),
                                      ("</answer>", .stopSequence, nil)] {
       let engine = ScriptedEngine { _, _ in (output, stop) }
-      let result = try Aggregator(engine: engine, options: AggregationOptions(format: .answer))
+      let result = try Aggregator(engine: engine, options: AggregationOptions(format: .answer, reasoning: true))
         .aggregate(question: question, samples: split)
       XCTAssertEqual(result.answer, expected, output)
+      // the output starts inside the prompt's <answer>: with an answer there is no text before it
+      if expected != nil { XCTAssertEqual(result.reasoning, "", output) }
     }
   }
 

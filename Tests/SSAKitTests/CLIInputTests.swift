@@ -141,10 +141,21 @@ final class CLIInputTests: XCTestCase {
   /// JSON true is not token 1.
   func testDecodeTakesOnlyNumbers() throws {
     let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
-    assertFailure(try TestSupport.runSSA(["tokenize", "-m", model, "--decode"], stdin: Data("[true]".utf8)), status: 2,
+    assertFailure(try TestSupport.runSSA(["tokenize", "-m", model, "--decode"], stdin: Data("[true]".utf8)), status: 1,
                   mentions: "element 0 (true) is not a token id")
     let r = try TestSupport.runSSA(["tokenize", "-m", model, "--decode"], stdin: Data("[1, 2.0, 3]".utf8))
     XCTAssertEqual(r.status, 0, r.stderr)
+  }
+
+  /// Bad content (not the arguments) exits 1: text that is not UTF-8, a text too short for --ctx.
+  func testBadContentExitsOne() throws {
+    let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    assertFailure(try TestSupport.runSSA(["tokenize", "-m", model], stdin: Data([0x61, 0xFF])), status: 1,
+                  mentions: "input is not valid UTF-8")
+    let empty = TestSupport.temporaryDirectory() + "/empty.txt"
+    XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+    assertFailure(try TestSupport.runSSA(["perplexity", "-m", model, "-f", empty, "--ctx", "16"]), status: 1,
+                  mentions: "has 0 tokens; need at least 32")
   }
 
   /// A prompt file may be a pipe (`--prompt-file <(...)`).

@@ -44,7 +44,7 @@ final class CLITests: XCTestCase {
 
   func testFailuresAreOneLine() throws {
     let dir = TestSupport.temporaryDirectory()
-    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir + "/missing.gguf"]), status: 1, mentions: "missing.gguf")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir + "/missing.gguf"]), status: 2, mentions: "missing.gguf: No such file")
     let notGGUF = dir + "/text.gguf"
     try "hello world, not a model".write(toFile: notGGUF, atomically: true, encoding: .utf8)
     assertOneLineFailure(try TestSupport.runSSA(["inspect", notGGUF]), status: 1, mentions: "bad magic")
@@ -52,8 +52,8 @@ final class CLITests: XCTestCase {
     let reference = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("gguf/reference.gguf")))
     try reference.prefix(700).write(to: URL(fileURLWithPath: truncated))
     assertOneLineFailure(try TestSupport.runSSA(["inspect", truncated]), status: 1, mentions: truncated + ": truncated at byte 700")
-    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir]), status: 1, mentions: dir + ": is a directory")
-    assertOneLineFailure(try TestSupport.runSSA(["inspect", "/dev/null"]), status: 1, mentions: "/dev/null: is a character device")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", dir]), status: 2, mentions: dir + " is a directory")
+    assertOneLineFailure(try TestSupport.runSSA(["inspect", "/dev/null"]), status: 2, mentions: "/dev/null is not a regular file")
     assertOneLineFailure(try TestSupport.runSSA(["inspect", "--array-limit", "-3", notGGUF]), status: 2, mentions: "array-limit")
     assertOneLineFailure(try TestSupport.runSSA(["inspect", "--no-such-flag"]), status: 2, mentions: "--no-such-flag")
     assertOneLineFailure(try TestSupport.runSSA(["frobnicate"]), status: 2, mentions: "frobnicate")
@@ -77,6 +77,29 @@ final class CLITests: XCTestCase {
                          status: 2, mentions: "none.txt")
     assertOneLineFailure(try TestSupport.runSSA(["generate", "-m", model, "--prompt", "a", "--prompt-file", promptFile]),
                          status: 2, mentions: "--prompt-file")
+  }
+
+  /// `ssa bench --json`: llama-bench's field names, with the nanosecond figures the samples give.
+  func testBenchJSONFields() throws {
+    let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    let r = try TestSupport.runSSA(["bench", "-m", model, "-p", "16", "-n", "4", "-r", "3", "-t", "1", "--json"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    guard case .array(let records) = try JSON.parse(Array(r.stdout.utf8)) else { return XCTFail(r.stdout) }
+    XCTAssertEqual(records.map { $0["n_prompt"] }, [.int(16), .int(0)])
+    XCTAssertEqual(records.map { $0["n_gen"] }, [.int(0), .int(4)])
+    for record in records {
+      guard case .array(let samples)? = record["samples_ns"], case .int(let avg)? = record["avg_ns"],
+        case .double(let ts)? = record["avg_ts"], case .int(let threads)? = record["n_threads"]
+      else { return XCTFail(record.serialized) }
+      let ns = samples.compactMap { value -> Double? in if case .int(let n) = value { return Double(n) } else { return nil } }
+      XCTAssertEqual(ns.count, 3)
+      XCTAssertEqual(Double(avg), ns.reduce(0, +) / 3, accuracy: 1)
+      XCTAssertGreaterThan(avg, 0)
+      XCTAssertGreaterThan(ts, 0)
+      XCTAssertEqual(threads, 1)
+      XCTAssertNotNil(record["stddev_ns"])
+      XCTAssertNotNil(record["stddev_ts"])
+    }
   }
 
   func testHelpExitsZero() throws {

@@ -139,7 +139,7 @@ public final class Aggregator {
     return final
   }
 
-  /// The answer (text inside the last `<answer>...</answer>`) and the text before it. The prompt's
+  /// The answer (text inside the last `<answer>...</answer>`) and the text before its open tag. The prompt's
   /// open tag is put back in front first: the "answer" format's output starts inside `<answer>`. In
   /// that format an output ended by end-of-text without `</answer>` is read as the answer too.
   static func split(_ completion: Completion, format: PromptFormat) -> (answer: String?, reasoning: String) {
@@ -149,9 +149,11 @@ public final class Aggregator {
       answer = AnswerExtractor.trimmed(completion.text)
     }
     if answer?.isEmpty == true { answer = nil }
+    // with an answer, the text before its open tag (none in the "answer" format: it starts inside it)
     var reasoning = Substring(completion.text)
-    if answer != nil, let r = reasoning.range(of: "<answer>", options: .backwards) {
-      reasoning = reasoning[..<r.lowerBound]
+    if answer != nil {
+      let whole = Substring(output)
+      reasoning = whole.range(of: "<answer>", options: .backwards).map { whole[..<$0.lowerBound] } ?? reasoning
     }
     var text = AnswerExtractor.trimmed(String(reasoning))
     if text.hasPrefix("<think>") { text = AnswerExtractor.trimmed(String(text.dropFirst(7))) }

@@ -24,7 +24,7 @@ public struct BenchmarkRecord: Sendable {
 
   /// A record with llama-bench's `-o json` field names.
   public var json: JSON {
-    let ns = samplesNanoseconds.map(Double.init)
+    let ns = samplesNanoseconds.map { Double($0) }  // (map(Double.init) would take init(bitPattern:))
     return .object([
       ("model_filename", .string(model)), ("model_type", .string(modelType)), ("model_size", .int(modelBytes)),
       ("model_n_params", .int(parameters)), ("n_threads", .int(threads)), ("cpu_info", .string(isa)),
