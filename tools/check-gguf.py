@@ -26,7 +26,12 @@ def value(field):
     return [types[0], field.parts[field.data[0]].tolist()[0]]
 
 
-reader = gguf.GGUFReader(sys.argv[1])
+if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
+    sys.exit("usage: python3 tools/check-gguf.py FILE")
+try:
+    reader = gguf.GGUFReader(sys.argv[1])
+except (OSError, ValueError) as e:  # missing, or not a GGUF: one line, not a traceback
+    sys.exit(f"check-gguf.py: {sys.argv[1]}: {e}")
 metadata = {}
 for name, field in reader.fields.items():
     if name.startswith("GGUF."):

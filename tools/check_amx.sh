@@ -6,6 +6,11 @@
 # AVX-512 R16 kernels bit for bit, at 1 and 2 threads. On a CPU with AMX the Swift tests run the
 # native kernels too. EMULATE_AVX512=1 takes simde even on a CPU with AVX-512.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) echo "usage: tools/check_amx.sh (no arguments)"; exit 0 ;;
+  *) echo "check_amx.sh: takes no arguments, got '$1'" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 omp_inc=$(ls -d /usr/lib/llvm-*/lib/clang/*/include 2>/dev/null | sort -V | tail -1)
 omp_lib=$(dirname "$(ls /usr/lib/llvm-*/lib/libomp.so | sort -V | tail -1)")

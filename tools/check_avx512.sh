@@ -5,6 +5,11 @@
 # reference (bitwise on exact data, within 2e-5 otherwise) and AVX2 bit for bit, at 1 and 2 threads.
 # On a CPU with AVX-512 VNNI the Swift tests run the native kernels instead.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) echo "usage: tools/check_avx512.sh (no arguments)"; exit 0 ;;
+  *) echo "check_avx512.sh: takes no arguments, got '$1'" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 [ -f /usr/include/simde/x86/avx512.h ] || { echo "needs simde: apt-get install libsimde-dev" >&2; exit 1; }
 omp_inc=$(ls -d /usr/lib/llvm-*/lib/clang/*/include 2>/dev/null | sort -V | tail -1)

@@ -5,6 +5,11 @@
 # dot-product extension (cortex-a53) and on one with it (max). Built without OpenMP (no AArch64
 # libomp here), so the thread-count comparison is trivially equal in this run.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) echo "usage: tools/check_neon.sh (no arguments)"; exit 0 ;;
+  *) echo "check_neon.sh: takes no arguments, got '$1'" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 command -v qemu-aarch64 > /dev/null || { echo "needs qemu-user and gcc-aarch64-linux-gnu" >&2; exit 1; }
 out=$(mktemp -d)

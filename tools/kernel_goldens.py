@@ -17,6 +17,7 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 
 import numpy as np
 from gguf import GGUFReader, GGMLQuantizationType as T
@@ -119,4 +120,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # a file that is missing or not what it should be: one line, not a traceback
+    try:
+        main()
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"kernel_goldens.py: {type(e).__name__}: {e}")

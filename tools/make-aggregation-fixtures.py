@@ -96,7 +96,7 @@ def encode(tok, parts):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--doc", default=os.path.join(ROOT, "..", "..", "shared", "ssa-interface.md"))
+    ap.add_argument("--doc", default=os.path.join(ROOT, "..", "shared", "ssa-interface.md"))
     ap.add_argument("--data", default=os.path.join(ROOT, "Tests/SSAKitTests/Fixtures/aggregation/gsm8k-samples-dev.jsonl"))
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"))
     args = ap.parse_args()

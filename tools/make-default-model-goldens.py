@@ -25,7 +25,11 @@ import unicodedata
 
 import gguf
 import numpy as np
-import torch
+try:
+    import torch
+except ImportError:  # tools/setup installs no torch: these generators need it (DEVELOPERS.md)
+    import sys
+    sys.exit("%s: needs torch: pip install torch transformers tokenizers gguf safetensors accelerate" % __file__.rsplit("/", 1)[-1])
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,7 +99,7 @@ def run(model, ids):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gguf", default=DEFAULT_GGUF)
-    ap.add_argument("--data", default="/work/shared/data/gsm8k-samples-dev.jsonl")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl"))
     ap.add_argument("--out", default=OUT)
     args = ap.parse_args()
     torch.manual_seed(0)

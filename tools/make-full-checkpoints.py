@@ -26,7 +26,11 @@ import time
 
 import gguf
 import numpy as np
-import torch
+try:
+    import torch
+except ImportError:  # tools/setup installs no torch: these generators need it (DEVELOPERS.md)
+    import sys
+    sys.exit("%s: needs torch: pip install torch transformers tokenizers gguf safetensors accelerate" % __file__.rsplit("/", 1)[-1])
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

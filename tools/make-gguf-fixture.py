@@ -11,6 +11,10 @@ Run: python3 tools/make-gguf-fixture.py   (needs `pip install gguf numpy`)
 import os
 import sys
 
+if len(sys.argv) > 1:  # it takes no arguments: --help must not write the fixture
+    print(__doc__.strip().splitlines()[0])
+    sys.exit(0 if sys.argv[1] in ("-h", "--help") else f"make-gguf-fixture.py: takes no arguments, got {sys.argv[1]!r}")
+
 import numpy as np
 import gguf
 

@@ -64,9 +64,9 @@ def check_against_interface(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gguf", default=DEFAULT_GGUF)
-    ap.add_argument("--data", default="/work/shared/data/gsm8k-samples-dev.jsonl")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl"))
     ap.add_argument("--out", default=OUT)
-    ap.add_argument("--interface", default="/work/shared/ssa-interface.md")
+    ap.add_argument("--interface", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "ssa-interface.md"))
     args = ap.parse_args()
     check_against_interface(args.interface)
     gdir, gname = os.path.split(os.path.realpath(args.gguf))

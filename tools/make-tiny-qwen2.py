@@ -27,7 +27,11 @@ import sys
 
 import gguf
 import numpy as np
-import torch
+try:
+    import torch
+except ImportError:  # tools/setup installs no torch: these generators need it (DEVELOPERS.md)
+    import sys
+    sys.exit("%s: needs torch: pip install torch transformers tokenizers gguf safetensors accelerate" % __file__.rsplit("/", 1)[-1])
 from safetensors import safe_open
 from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
@@ -378,7 +382,7 @@ def compare_with_llama_cpp(llama_cpp, hf_dir, ours, tmp_path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/work/shared/data/gsm8k-samples-dev.jsonl")
+    ap.add_argument("--data", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl"))
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--llama-cpp", default=None,
                     help="a llama.cpp source tree: also compare our GGUFs with its convert_hf_to_gguf.py output")

@@ -8,7 +8,8 @@ import os
 import random
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-GSM8K = "/work/shared/data/gsm8k-samples-dev.jsonl"
+# the dev data (../shared/data/), as the repository holds it for the tests
+GSM8K = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl")
 
 SPECIAL_TOKENS = [
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",

@@ -180,4 +180,8 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    # a file that is missing or not what it should be: one line, not a traceback
+    try:
+        main(sys.argv[1:])
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"compare.py: {type(e).__name__}: {e}")

@@ -27,6 +27,10 @@ for tool in llama-bench llama-completion; do
     [ -x "$LLAMA_CPP/$tool" ] || die "$LLAMA_CPP/$tool not found or not executable"
 done
 [ -f "$model" ] || die "no model file $model"
+if [ -n "${PPL_TEXT:-}" ]; then  # checked before the benchmarks run, not after
+    [ -x "$LLAMA_CPP/llama-perplexity" ] || die "$LLAMA_CPP/llama-perplexity not found (PPL_TEXT is set)"
+    [ -f "$PPL_TEXT" ] || die "no perplexity text $PPL_TEXT"
+fi
 
 THREADS=${THREADS:-2}
 PP=${PP:-512,2048}

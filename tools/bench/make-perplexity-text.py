@@ -12,9 +12,10 @@ Usage: make-perplexity-text.py OUT.txt [--data gsm8k-samples-dev.jsonl] [--rows 
 import argparse
 import hashlib
 import json
+import os
 import sys
 
-DEFAULT_DATA = "/work/shared/data/gsm8k-samples-dev.jsonl"
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl")
 
 
 def pieces(path, rows):
@@ -44,4 +45,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # a file that is missing or not what it should be: one line, not a traceback
+    try:
+        main()
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"make-perplexity-text.py: {type(e).__name__}: {e}")

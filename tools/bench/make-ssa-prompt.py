@@ -26,7 +26,7 @@ import sys
 
 from tokenizers import Tokenizer
 
-DEFAULT_DATA = "/work/shared/data/gsm8k-samples-dev.jsonl"
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "SSAKitTests", "Fixtures", "aggregation", "gsm8k-samples-dev.jsonl")
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from qwen_fixture_common import render_prompt  # noqa: E402  (the prompt formats, byte for byte)
@@ -93,4 +93,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # a file that is missing or not what it should be: one line, not a traceback
+    try:
+        main()
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"make-ssa-prompt.py: {type(e).__name__}: {e}")

@@ -19,14 +19,22 @@ shift
 [ -x "${LLAMA_CPP:-}/llama-bench" ] || die "LLAMA_CPP must be llama.cpp's bin folder (with llama-bench)"
 [ -x "${SSA:-}" ] || die "SSA must be the ssa binary"
 THREADS=${THREADS:-2} TESTS=${TESTS:-"p2048 n128"} ROUNDS=${ROUNDS:-8}
+case "$ROUNDS" in ''|*[!0-9]*|0) die "ROUNDS must be a whole number of at least 1, not '$ROUNDS'" ;; esac
+case "$THREADS" in ''|*[!0-9]*|0) die "THREADS must be a whole number of at least 1, not '$THREADS'" ;; esac
+for model in "$@"; do [ -f "$model" ] || die "no such model: $model"; done
+for test in $TESTS; do
+  case $test in p[0-9]*|n[0-9]*) ;; *) die "test \"$test\" is neither pN nor nN" ;; esac
+done
 : > "$out"
+# each tool's stderr of the last run, shown when it fails
+errors=$(mktemp)
+trap 'rm -f "$errors"' EXIT
 
 # tok/s of the one record of a llama-bench or ssa bench JSON array (same field names)
 tps() { python3 -c 'import json, sys; r = json.load(sys.stdin); print(r[0]["avg_ts"])'; }
 
 for model in "$@"; do
-  [ -f "$model" ] || die "no such model: $model"
-  stem=$(basename "$model" .gguf)
+  stem=$(basename "$model" .gguf | tr ' \t' '__')  # one field of the space-separated OUTFILE
   for test in $TESTS; do
     case $test in
     p*) args=(-p "${test#p}" -n 0) ;;
@@ -34,10 +42,10 @@ for model in "$@"; do
     *) die "test \"$test\" is neither pN nor nN" ;;
     esac
     for round in $(seq "$ROUNDS"); do
-      l=$("$LLAMA_CPP/llama-bench" -m "$model" "${args[@]}" -t "$THREADS" -r 1 -o json 2>/dev/null | tps) \
-        || die "llama-bench failed on $model $test"
-      s=$(OMP_NUM_THREADS=$THREADS "$SSA" bench --model "$model" "${args[@]}" -t "$THREADS" -r 1 --json 2>/dev/null | tps) \
-        || die "ssa bench failed on $model $test"
+      l=$("$LLAMA_CPP/llama-bench" -m "$model" "${args[@]}" -t "$THREADS" -r 1 -o json 2>"$errors" | tps 2>/dev/null) \
+        || die "llama-bench failed on $model $test: $(tail -n 1 "$errors")"
+      s=$(OMP_NUM_THREADS=$THREADS "$SSA" bench --model "$model" "${args[@]}" -t "$THREADS" -r 1 --json 2>"$errors" | tps 2>/dev/null) \
+        || die "ssa bench failed on $model $test: $(tail -n 1 "$errors")"
       echo "$stem $test $round llama.cpp $l" >> "$out"
       echo "$stem $test $round ssa $s" >> "$out"
       echo "$stem $test round $round: llama.cpp $l tok/s, ssa $s tok/s" >&2

@@ -120,4 +120,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # a file that is missing or not what it should be: one line, not a traceback
+    try:
+        main()
+    except (OSError, ValueError, KeyError, StopIteration) as e:
+        sys.exit(f"request.py: {type(e).__name__}: {e}")

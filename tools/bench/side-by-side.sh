@@ -46,8 +46,10 @@ ssa_ok=0
 if [ -n "${SSA:-}" ] && [ -x "$SSA" ] && "$SSA" bench --help > /dev/null 2>&1; then
     ssa_ok=1
     export SSA
+elif [ -n "${SSA:-}" ] && [ ! -x "$SSA" ]; then
+    die "SSA='$SSA' is not an executable (unset SSA to run only llama.cpp's half)"
 else
-    echo "side-by-side.sh: ssa half skipped (SSA='${SSA:-}' unset, not executable, or has no 'bench' subcommand)" >&2
+    echo "side-by-side.sh: ssa half skipped (SSA='${SSA:-}' unset, or has no 'bench' subcommand)" >&2
 fi
 
 {
