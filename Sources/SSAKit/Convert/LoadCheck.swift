@@ -15,15 +15,7 @@ enum LoadCheck {
   /// without loading them: ModelWeights copies and repacks the matrices, a model's size of memory.
   static func checkTensors(_ file: GGUFFile, _ c: ModelConfig) throws {
     func tensor(_ name: String, _ shape: [Int]) throws -> GGUFTensor {
-      guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
-      // GGUF may store a vector as [n] or [n, 1]; trailing ones do not change the layout.
-      var found = t.shape
-      while found.count > shape.count, found.last == 1 { found.removeLast() }
-      guard found == shape else { throw ModelError.wrongShape(tensor: name, expected: shape, found: t.shape) }
-      guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
-        throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name)
-      }
-      return t
+      try ModelWeights.resolve(name, shape: shape, in: file)
     }
     func vector(_ name: String, _ count: Int) throws { _ = try tensor(name, [count]) }
     func matrix(_ name: String, rows: Int, cols: Int) throws {

@@ -155,15 +155,7 @@ public final class ModelWeights: @unchecked Sendable {
     deinit { for p in owned { alignedFree(p) } }
 
     func tensor(_ name: String, shape: [Int]) throws -> GGUFTensor {
-      guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
-      // GGUF may store a vector as [n] or [n, 1]; trailing ones do not change the layout.
-      var found = t.shape
-      while found.count > shape.count, found.last == 1 { found.removeLast() }
-      guard found == shape else { throw ModelError.wrongShape(tensor: name, expected: shape, found: t.shape) }
-      guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
-        throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name)
-      }
-      return t
+      try ModelWeights.resolve(name, shape: shape, in: file)
     }
 
     func allocate(_ bytes: Int) -> UnsafeMutableRawPointer {
@@ -293,5 +285,21 @@ public final class ModelWeights: @unchecked Sendable {
         r += n
       }
     }
+  }
+}
+
+extension ModelWeights {
+  /// The tensor `name` of `file`, which must have `shape` (GGML order) and a type the runtime decodes;
+  /// the converter's load check (`LoadCheck`) applies the same rule without loading.
+  static func resolve(_ name: String, shape: [Int], in file: GGUFFile) throws -> GGUFTensor {
+    guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
+    // GGUF may store a vector as [n] or [n, 1]; trailing ones do not change the layout.
+    var found = t.shape
+    while found.count > shape.count, found.last == 1 { found.removeLast() }
+    guard found == shape else { throw ModelError.wrongShape(tensor: name, expected: shape, found: t.shape) }
+    guard ssa_can_dequantize(Int32(t.type.rawValue)) != 0 else {
+      throw ModelError.unsupportedTensorType(tensor: name, type: t.type.name)
+    }
+    return t
   }
 }
