@@ -18,13 +18,14 @@ enum RequestRunner {
     guard let first else {
       throw InputFailure(message: "empty input: \(options.input == "-" ? "standard input" : options.input) holds no request")
     }
-    let sink = try options.openSink(input: reader)
+    try options.checkSink(input: reader)  // before a model loads; the file is created after
     switch options.inputFormat {
-    case .text: return try runPlainText(reader, sink, options, makeHandler)
-    case .auto where first != UInt8(ascii: "{"): return try runPlainText(reader, sink, options, makeHandler)
+    case .text: return try runPlainText(reader, options, makeHandler)
+    case .auto where first != UInt8(ascii: "{"): return try runPlainText(reader, options, makeHandler)
     case .auto, .jsonl: break
     }
     let handle = try makeHandler()
+    let sink = try options.openSink(input: reader)
     let progress = options.quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes)
     let summary = try RecordStream(reader: reader, sink: sink, progress: progress).run { request in
       try handle(request).record(id: request.id)
@@ -39,7 +40,7 @@ enum RequestRunner {
     }
   }
 
-  private static func runPlainText(_ reader: LineReader, _ sink: OutputSink, _ options: StreamOptions,
+  private static func runPlainText(_ reader: LineReader, _ options: StreamOptions,
                                    _ makeHandler: () throws -> Handler) throws {
     let bytes: [UInt8]
     do {
@@ -59,6 +60,7 @@ enum RequestRunner {
       throw InputFailure(message: "\(failure)\(hint)")
     }
     let result = try makeHandler()(request)
+    let sink = try options.openSink(input: reader)
     if options.json {
       try sink.writeLine(result.record(id: .null).serialized)
     } else if let answer = result.answer {

@@ -42,14 +42,22 @@ struct StreamOptions: ParsableArguments {
     }
   }
 
-  /// The output; a usage error when it would overwrite the input being read.
-  func openSink(input reader: LineReader) throws -> OutputSink {
+  /// A usage error when the output would overwrite the input being read (checked before any work).
+  func checkSink(input reader: LineReader) throws {
+    guard let identity = reader.fileIdentity else { return }
     if output == "-" {
-      if let identity = reader.fileIdentity, LineReader.FileIdentity(fileDescriptor: 1) == identity {
+      if LineReader.FileIdentity(fileDescriptor: 1) == identity {
         throw CommandLineError("standard output is the input file: writing it would destroy the input")
       }
-      return OutputSink(fileDescriptor: 1)
+    } else if LineReader.FileIdentity(path: output) == identity {
+      throw CommandLineError("\(OutputSink.Failure.sameAsInput(path: output))")
     }
+  }
+
+  /// The output; a usage error when it would overwrite the input being read.
+  func openSink(input reader: LineReader) throws -> OutputSink {
+    try checkSink(input: reader)
+    if output == "-" { return OutputSink(fileDescriptor: 1) }
     do {
       return try OutputSink(path: output, notOverwriting: reader.fileIdentity)
     } catch {
