@@ -1,5 +1,7 @@
 // The matmul driver: converts the activations the weight type asks for, then splits the output into
 // blocks of rows x tokens across threads. It never names a weight type: the kernel table does.
+// ssa_mlp runs a whole MLP block the same way, with SwiGLU and the down projection's activation
+// conversion done on each block of gate/up outputs while it is still in cache.
 #include "internal.h"
 
 // Rows per work item: a multiple of every kernel's row tile, small enough to balance two threads on
@@ -16,61 +18,173 @@ static float *tile_scales(const ssa_mm_kernel *k, void *scratch, size_t act_stri
   return (float *)((uint8_t *)scratch + (size_t)padded * act_stride);
 }
 
-void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
-                int64_t n, float *y, int64_t ldy, void *scratch) {
-  const ssa_mm_kernel *k = &ssa_kernels.mm[wtype];
+static int is_tiled(const ssa_mm_kernel *k, int64_t n) { return k->convert_act && k->pad_tokens > 0 && n > 1; }
+
+// The arguments of a matmul whose activations (if the kernel converts them) go to scratch: the
+// rows a tile kernel reads past the last token are zeroed, with their scales.
+static ssa_mm_args mm_args(const ssa_mm_kernel *k, int wtype, const void *w, int64_t cols, const float *x,
+                           int64_t ldx, int64_t n, float *y, int64_t ldy, void *scratch) {
   const size_t w_stride = (size_t)(cols / ssa_type_block_elems(wtype)) * ssa_type_block_bytes(wtype);
   ssa_mm_args a = {w, w_stride, cols, x, (size_t)ldx * sizeof(float), y, ldy, NULL};
-  const size_t act_stride = k->convert_act ? k->act_row_bytes(cols) : 0;
-  if (k->convert_act) {
-    a.act = scratch;
-    a.act_stride = act_stride;
-  }
-  // Tile kernels read whole tiles of pad_tokens tokens: the rows past the last token are zeros.
-  const int tiled = k->convert_act && k->pad_tokens > 0 && n > 1;
-  const int64_t nb = cols / QK, tile = tiled ? k->pad_tokens : 1;
-  float *scales = tiled ? tile_scales(k, scratch, act_stride, n) : NULL;
-  if (tiled) {
-    const int64_t padded = (n + tile - 1) / tile * tile;
-    memset((uint8_t *)scratch + n * act_stride, 0, (size_t)(padded - n) * act_stride);
+  if (!k->convert_act) return a;
+  a.act = scratch;
+  a.act_stride = k->act_row_bytes(cols);
+  if (is_tiled(k, n)) {
+    const int64_t tile = k->pad_tokens, nb = cols / QK, padded = (n + tile - 1) / tile * tile;
+    float *scales = tile_scales(k, scratch, a.act_stride, n);
+    memset((uint8_t *)scratch + n * a.act_stride, 0, (size_t)(padded - n) * a.act_stride);
     for (int64_t t = n; t < padded; t++)
       for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = 0.0f;
     a.act_scales = scales;
   }
-  int64_t row_block = ROW_BLOCK, token_block = TOKEN_BLOCK;
-  if (n > 1 && k->item_rows) row_block = k->item_rows, token_block = k->item_tokens;
-  const int64_t row_blocks = (rows + row_block - 1) / row_block;
-  const int64_t token_blocks = (n + token_block - 1) / token_block;
-  const int64_t items = row_blocks * token_blocks;
-  const int nt = ssa_threads();
-  (void)nt;  // unused when built without OpenMP
+  return a;
+}
+
+// Activation row t of a converted matmul: its int8 values and scales, and the scales again in the
+// tile order.
+static void convert_row(const ssa_mm_kernel *k, const ssa_mm_args *a, const float *x, int64_t ldx, int64_t t) {
+  uint8_t *row = (uint8_t *)a->act + t * a->act_stride;
+  k->convert_act(x + t * ldx, row, a->cols);
+  if (a->act_scales) {
+    const int64_t nb = a->cols / QK, tile = k->pad_tokens;
+    const float *d = act_q8_d(row, a->cols);
+    float *scales = (float *)a->act_scales;
+    for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = d[b];
+  }
+}
+
+// Work items of rows x n tokens: blocks of row_block x token_block, token blocks outermost so that
+// consecutive items share activations in cache. Items are claimed as threads free up: on a loaded
+// machine a core that is slowed down takes fewer. Called by every thread of a parallel region.
+typedef struct {
+  int64_t rows, n, row_block, token_block, items, grain;
+} item_grid;
+
+static item_grid grid(const ssa_mm_kernel *k, int64_t rows, int64_t n) {
+  item_grid g = {rows, n, ROW_BLOCK, TOKEN_BLOCK, 0, 1};
+  if (n > 1 && k->item_rows) g.row_block = k->item_rows, g.token_block = k->item_tokens;
+  const int64_t row_blocks = (rows + g.row_block - 1) / g.row_block;
+  g.items = row_blocks * ((n + g.token_block - 1) / g.token_block);
   // Items per claim: one in prefill; in decode (thousands of small row blocks for the output head)
   // enough that claiming costs nothing next to the work.
-  const int64_t grain = items > 64 * nt ? items / (32 * nt) : 1;
+  const int nt = ssa_threads();
+  g.grain = g.items > 64 * nt ? g.items / (32 * nt) : 1;
+  return g;
+}
+
+static void run_items(const ssa_mm_kernel *k, const ssa_mm_args *a, const item_grid *g, ssa_counter *next) {
+  const int64_t row_blocks = (g->rows + g->row_block - 1) / g->row_block;
+  int64_t i0;
+  while ((i0 = ssa_claim(next, g->grain)) < g->items) {
+    for (int64_t i = i0; i < i0 + g->grain && i < g->items; i++) {
+      const int64_t tb = i / row_blocks, rb = i % row_blocks;
+      const int64_t r0 = rb * g->row_block, r1 = r0 + g->row_block < g->rows ? r0 + g->row_block : g->rows;
+      const int64_t t0 = tb * g->token_block, t1 = t0 + g->token_block < g->n ? t0 + g->token_block : g->n;
+      k->gemm(a, r0, r1, t0, t1);
+    }
+  }
+}
+
+void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
+                int64_t n, float *y, int64_t ldy, void *scratch) {
+  const ssa_mm_kernel *k = &ssa_kernels.mm[wtype];
+  const ssa_mm_args a = mm_args(k, wtype, w, cols, x, ldx, n, y, ldy, scratch);
+  const item_grid g = grid(k, rows, n);
   ssa_counter next = 0;
-#pragma omp parallel num_threads(nt) if (nt > 1 && items * n > 1)
+  const int nt = ssa_threads();
+  (void)nt;  // unused when built without OpenMP
+#pragma omp parallel num_threads(nt) if (nt > 1 && g.items * n > 1)
   {
     if (k->convert_act) {
 #pragma omp for schedule(static)
-      for (int64_t t = 0; t < n; t++) {
-        uint8_t *row = (uint8_t *)scratch + t * act_stride;
-        k->convert_act(x + t * ldx, row, cols);
-        if (scales) {
-          const float *d = act_q8_d(row, cols);
-          for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = d[b];
-        }
+      for (int64_t t = 0; t < n; t++) convert_row(k, &a, x, ldx, t);
+    }
+    run_items(k, &a, &g, &next);
+  }
+}
+
+// ---- the MLP block -------------------------------------------------------------------------------
+// Gate/up outputs are the largest of a chunk (2 x 4,864 floats a token for Qwen2.5-0.5B): written to
+// memory they missed every cache, and the stores took a third of the gate/up GEMM's time on the AMX
+// machine (ssa bench-kernels, outputs written or not). Here an item computes MLP_COLS columns of
+// gate and of up for MLP_TOKENS tokens into a buffer of its own, applies SwiGLU there and converts
+// the result straight into the down projection's int8 activations: the same operations on the same
+// values as ssa_matmul + ssa_swiglu_rows + ssa_matmul, so the same bits.
+
+#define MLP_COLS 32     // columns of gate and of up per item: one activation block of the down projection
+#define MLP_TOKENS 128  // tokens per item (a multiple of every kernel's token tile)
+
+// Both matrices quantize their activations into the shared int8 row layout (internal.h).
+int ssa_mlp_fusable(int gu_type, int down_type, int64_t ffn) {
+  if (gu_type < 0 || gu_type >= 256 || down_type < 0 || down_type >= 256 || ffn % MLP_COLS != 0) return 0;
+  const ssa_mm_kernel *gu = &ssa_kernels.mm[gu_type], *down = &ssa_kernels.mm[down_type];
+  return gu->gemm && down->gemm && gu->convert_act && down->convert_act &&
+         gu->act_row_bytes == ssa_act_q8_row_bytes && down->act_row_bytes == ssa_act_q8_row_bytes;
+}
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+size_t ssa_mlp_scratch_size(int gu_type, int down_type, int64_t hidden, int64_t ffn, int64_t n) {
+  return align64(ssa_matmul_scratch_size(gu_type, hidden, n)) + ssa_matmul_scratch_size(down_type, ffn, n);
+}
+
+// Columns [c0, c0 + MLP_COLS) of silu(gate) * up for tokens [t0, t1), as the down projection's
+// activations (act: its converted rows, tile order scales included).
+static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn, const ssa_mm_kernel *kd,
+                     const ssa_mm_args *act, int64_t c0, int64_t t0, int64_t t1) {
+  _Alignas(64) float buf[MLP_TOKENS * 2 * MLP_COLS];  // [token][gate cols | up cols]
+  _Alignas(64) uint8_t block[64];                     // one converted 32-block
+  ssa_mm_args part = *gu;
+  part.y = buf, part.ldy = 2 * MLP_COLS;
+  // tokens from t0: the activations and their tile-order scales from t0 (a multiple of the tile)
+  part.act = (const uint8_t *)gu->act + t0 * gu->act_stride;
+  if (gu->act_scales) part.act_scales = gu->act_scales + t0 * (gu->cols / QK);
+  for (int half = 0; half < 2; half++) {
+    part.w = (const uint8_t *)gu->w + (size_t)(half * ffn + c0) * gu->w_stride;
+    part.y = buf + half * MLP_COLS;
+    k->gemm(&part, 0, MLP_COLS, 0, t1 - t0);
+  }
+  const int64_t nb = ffn / QK;
+  for (int64_t t = t0; t < t1; t++) {
+    float *g = buf + (t - t0) * 2 * MLP_COLS;
+    ssa_kernels.swiglu(g, g + MLP_COLS, MLP_COLS);
+    uint8_t *row = (uint8_t *)act->act + t * act->act_stride;
+    for (int64_t j = 0; j < MLP_COLS / QK; j++) {
+      const int64_t b = c0 / QK + j;
+      kd->convert_act(g + QK * j, block, QK);
+      memcpy(row + b * QK, block, QK);
+      act_q8_d(row, ffn)[b] = act_q8_d(block, QK)[0];
+      act_q8_s(row, ffn)[b] = act_q8_s(block, QK)[0];
+      if (act->act_scales) {
+        const int64_t tile = kd->pad_tokens;
+        ((float *)act->act_scales)[((t / tile) * nb + b) * tile + t % tile] = act_q8_d(block, QK)[0];
       }
     }
-    // Token blocks outermost so consecutive items share activations in cache. Items are claimed
-    // as threads free up: on a loaded machine a core that is slowed down takes fewer.
-    int64_t i0;
-    while ((i0 = ssa_claim(&next, grain)) < items) {
-      for (int64_t i = i0; i < i0 + grain && i < items; i++) {
-        const int64_t tb = i / row_blocks, rb = i % row_blocks;
-        const int64_t r0 = rb * row_block, r1 = r0 + row_block < rows ? r0 + row_block : rows;
-        const int64_t t0 = tb * token_block, t1 = t0 + token_block < n ? t0 + token_block : n;
-        k->gemm(&a, r0, r1, t0, t1);
-      }
+  }
+}
+
+void ssa_mlp(int gu_type, const void *w_gu, int down_type, const void *w_down, int64_t hidden, int64_t ffn,
+             const float *x, int64_t n, float *y, void *scratch) {
+  const ssa_mm_kernel *k = &ssa_kernels.mm[gu_type], *kd = &ssa_kernels.mm[down_type];
+  uint8_t *down_scratch = (uint8_t *)scratch + align64(ssa_matmul_scratch_size(gu_type, hidden, n));
+  const ssa_mm_args gu = mm_args(k, gu_type, w_gu, hidden, x, hidden, n, NULL, 0, scratch);
+  const ssa_mm_args down = mm_args(kd, down_type, w_down, ffn, NULL, 0, n, y, hidden, down_scratch);
+  const int64_t col_blocks = ffn / MLP_COLS, mlp_items = col_blocks * ((n + MLP_TOKENS - 1) / MLP_TOKENS);
+  const item_grid g = grid(kd, hidden, n);
+  ssa_counter next = 0, next_down = 0;
+  const int nt = ssa_threads();
+  (void)nt;
+#pragma omp parallel num_threads(nt) if (nt > 1 && n > 1)
+  {
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < n; t++) convert_row(k, &gu, x, hidden, t);
+    int64_t i;
+    while ((i = ssa_claim(&next, 1)) < mlp_items) {
+      const int64_t tb = i / col_blocks, cb = i % col_blocks;
+      const int64_t t0 = tb * MLP_TOKENS, t1 = t0 + MLP_TOKENS < n ? t0 + MLP_TOKENS : n;
+      mlp_item(k, &gu, ffn, kd, &down, cb * MLP_COLS, t0, t1);
     }
+#pragma omp barrier
+    run_items(kd, &down, &g, &next_down);
   }
 }

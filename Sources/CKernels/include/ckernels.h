@@ -94,6 +94,18 @@ size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n);
 void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
                 int64_t n, float *y, int64_t ldy, void *scratch);
 
+// The MLP block of n tokens, y = down(silu(gate(x)) * up(x)): w_gu holds gate's ffn rows, then up's
+// (hidden columns each), w_down hidden rows of ffn columns; x and y are n rows of hidden floats.
+// SwiGLU and the down projection's activation conversion run on each block of gate/up outputs while
+// it is in cache, so the float gate/up outputs are never written out (y may be x); the results are the same bits
+// as ssa_matmul (gate/up), ssa_swiglu_rows and ssa_matmul (down). Only for weight types whose
+// kernels quantize activations (ssa_mlp_fusable, for the kernels in use).
+// scratch: at least ssa_mlp_scratch_size(...) bytes, 64-byte aligned.
+int ssa_mlp_fusable(int gu_type, int down_type, int64_t ffn);
+size_t ssa_mlp_scratch_size(int gu_type, int down_type, int64_t hidden, int64_t ffn, int64_t n);
+void ssa_mlp(int gu_type, const void *w_gu, int down_type, const void *w_down, int64_t hidden, int64_t ffn,
+             const float *x, int64_t n, float *y, void *scratch);
+
 // ---- weight repacking at load time -----------------------------------------------------------------
 // Q4_0 and Q8_0 weights can be rearranged, in the same number of bytes, so that 8 rows (R8: one
 // 256-bit register) or 16 rows (R16: one 512-bit register, or one AMX B tile) share each SIMD register:

@@ -53,6 +53,12 @@ final class RunState {
         scratch = max(scratch, ssa_matmul_scratch_size(m.kernelType, Int64(m.cols), Int64(tokens)))
       }
     }
+    // a prompt chunk's MLP may run fused (ssa_mlp), over the whole chunk
+    for layer in weights.layers where layer.gateUp.isFused {
+      let gateUp = layer.gateUp.parts[0]
+      scratch = max(scratch, ssa_mlp_scratch_size(gateUp.kernelType, layer.down.kernelType, Int64(c.hiddenSize),
+                                                  Int64(c.intermediateSize), Int64(maxTokens)))
+    }
     matmulScratch = buffer(scratch)
     attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens), Int32(c.kvHeadCount), Int32(c.headDim)))
     byteCount = total

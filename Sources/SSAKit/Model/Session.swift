@@ -106,7 +106,6 @@ public final class Session: @unchecked Sendable {
 
     let qkvDim = c.qDim + 2 * c.kvDim
     let q = s.qkv, k = s.qkv + c.qDim, v = s.qkv + c.qDim + c.kvDim
-    let ffn = c.intermediateSize
     let kvType = Int32(cache.type.rawValue)
     for (l, layer) in w.layers.enumerated() {
       // attention: norm, q/k/v projections with bias, RoPE, cache write, attention, output projection
@@ -125,17 +124,33 @@ public final class Session: @unchecked Sendable {
       matmul(layer.wo, s.att, c.qDim, n, s.xb, hidden)
       ssa_add(s.x, s.xb, Int64(n * hidden))
 
-      // MLP: norm, down(silu(gate(x)) * up(x)), residual; gate and up of `ffnTokens` tokens at a time
+      // MLP: norm, down(silu(gate(x)) * up(x)), residual
       ssa_rmsnorm(s.xb, s.x, layer.ffnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
-      for t0 in stride(from: 0, to: n, by: s.ffnTokens) {
-        let m = min(s.ffnTokens, n - t0)
-        project(layer.gateUp, s.xb + t0 * hidden, hidden, m, s.gateUp, 2 * ffn)
-        ssa_swiglu_rows(s.gateUp, Int64(2 * ffn), Int64(m), Int64(ffn))
-        matmul(layer.down, s.gateUp, 2 * ffn, m, s.xb + t0 * hidden, hidden)
-      }
+      mlp(layer, s.xb, n)
       ssa_add(s.x, s.xb, Int64(n * hidden))
     }
     cache.length = pos0 + n
+  }
+
+  /// x = down(silu(gate(x)) * up(x)) for n tokens, in place. A prompt chunk with quantized weights
+  /// runs it fused (ssa_mlp: the gate/up outputs never leave the cache); otherwise gate and up of
+  /// `ffnTokens` tokens at a time into the run state's buffer.
+  private func mlp(_ layer: ModelWeights.Layer, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    let c = model.config
+    let hidden = c.hiddenSize, ffn = c.intermediateSize
+    let s = state
+    if n > 1, layer.gateUp.isFused,
+       ssa_mlp_fusable(layer.gateUp.parts[0].kernelType, layer.down.kernelType, Int64(ffn)) != 0 {
+      ssa_mlp(layer.gateUp.parts[0].kernelType, layer.gateUp.parts[0].data, layer.down.kernelType, layer.down.data,
+              Int64(hidden), Int64(ffn), x, Int64(n), x, s.matmulScratch)
+      return
+    }
+    for t0 in stride(from: 0, to: n, by: s.ffnTokens) {
+      let m = min(s.ffnTokens, n - t0)
+      project(layer.gateUp, x + t0 * hidden, hidden, m, s.gateUp, 2 * ffn)
+      ssa_swiglu_rows(s.gateUp, Int64(2 * ffn), Int64(m), Int64(ffn))
+      matmul(layer.down, s.gateUp, 2 * ffn, m, x + t0 * hidden, hidden)
+    }
   }
 
   /// Final norm and output head for rows `rows` of the last chunk, into `state.logits`.
