@@ -111,7 +111,7 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
 // the result straight into the down projection's int8 activations: the same operations on the same
 // values as ssa_matmul + ssa_swiglu_rows + ssa_matmul, so the same bits.
 
-#define MLP_COLS 32     // columns of gate and of up per item: one activation block of the down projection
+#define MLP_COLS 64     // columns of gate and of up per item: two activation blocks of the down projection
 #define MLP_TOKENS 128  // tokens per item (a multiple of every kernel's token tile)
 
 // Both matrices quantize their activations into the shared int8 row layout (internal.h).
@@ -132,26 +132,27 @@ size_t ssa_mlp_scratch_size(int gu_type, int down_type, int64_t hidden, int64_t 
 // activations (act: its converted rows, tile order scales included).
 static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn, const ssa_mm_kernel *kd,
                      const ssa_mm_args *act, int64_t c0, int64_t t0, int64_t t1) {
-  _Alignas(64) float buf[MLP_TOKENS * 2 * MLP_COLS];  // [token][gate cols | up cols]
+  _Alignas(64) float buf[2 * MLP_TOKENS * MLP_COLS];  // gate [token][col], then up [token][col]
   _Alignas(64) uint8_t block[64];                     // one converted 32-block
+  const int64_t m = t1 - t0;
   ssa_mm_args part = *gu;
-  part.y = buf, part.ldy = 2 * MLP_COLS;
+  part.ldy = MLP_COLS;
   // tokens from t0: the activations and their tile-order scales from t0 (a multiple of the tile)
   part.act = (const uint8_t *)gu->act + t0 * gu->act_stride;
   if (gu->act_scales) part.act_scales = gu->act_scales + t0 * (gu->cols / QK);
   for (int half = 0; half < 2; half++) {
     part.w = (const uint8_t *)gu->w + (size_t)(half * ffn + c0) * gu->w_stride;
-    part.y = buf + half * MLP_COLS;
-    k->gemm(&part, 0, MLP_COLS, 0, t1 - t0);
+    part.y = buf + half * m * MLP_COLS;
+    k->gemm(&part, 0, MLP_COLS, 0, m);
   }
+  ssa_kernels.swiglu(buf, buf + m * MLP_COLS, m * MLP_COLS);
   const int64_t nb = ffn / QK;
   for (int64_t t = t0; t < t1; t++) {
-    float *g = buf + (t - t0) * 2 * MLP_COLS;
-    ssa_kernels.swiglu(g, g + MLP_COLS, MLP_COLS);
+    const float *h = buf + (t - t0) * MLP_COLS;
     uint8_t *row = (uint8_t *)act->act + t * act->act_stride;
     for (int64_t j = 0; j < MLP_COLS / QK; j++) {
       const int64_t b = c0 / QK + j;
-      kd->convert_act(g + QK * j, block, QK);
+      kd->convert_act(h + QK * j, block, QK);
       memcpy(row + b * QK, block, QK);
       act_q8_d(row, ffn)[b] = act_q8_d(block, QK)[0];
       act_q8_s(row, ffn)[b] = act_q8_s(block, QK)[0];

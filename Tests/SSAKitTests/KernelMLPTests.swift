@@ -10,10 +10,10 @@ final class KernelMLPTests: XCTestCase {
     ("Q8_0", SSA_TYPE_Q8_0), ("Q4_0", SSA_TYPE_Q4_0), ("Q8_0_R8", SSA_TYPE_Q8_0_R8), ("Q4_0_R8", SSA_TYPE_Q4_0_R8),
     ("Q8_0_R16", SSA_TYPE_Q8_0_R16), ("Q4_0_R16", SSA_TYPE_Q4_0_R16),
   ]
-  // (hidden, ffn, tokens): rows a multiple of 16 (the R16 group), ffn of 1 to 5 activation blocks,
+  // (hidden, ffn, tokens): rows a multiple of 16 (the R16 group), ffn of 1 to 5 items of 64 columns,
   // tokens from 2 to past one item of 128, with partial 16-token tiles.
   static let shapes: [(hidden: Int, ffn: Int, n: Int)] = [
-    (32, 32, 2), (64, 96, 3), (96, 160, 19), (160, 64, 37), (64, 128, 130), (32, 64, 257),
+    (32, 64, 2), (64, 128, 3), (96, 192, 19), (160, 64, 37), (64, 128, 130), (32, 320, 257),
   ]
 
   override func tearDown() {
@@ -70,7 +70,7 @@ final class KernelMLPTests: XCTestCase {
     }
   }
 
-  /// Float weights keep their float activations: not fused. Nor is an ffn that is not whole blocks.
+  /// Float weights keep their float activations: not fused. Nor is an ffn that is not whole items.
   func testFusableOnlyForInt8Activations() {
     for isa in KernelSupport.isas {
       _ = ssa_force_isa(isa)
@@ -79,7 +79,7 @@ final class KernelMLPTests: XCTestCase {
       }
       let q8 = KernelSupport.type(SSA_TYPE_Q8_0)
       XCTAssertEqual(ssa_mlp_fusable(q8, KernelSupport.type(SSA_TYPE_F32), 64), 0, isa)
-      XCTAssertEqual(ssa_mlp_fusable(q8, q8, 48), 0, isa)
+      XCTAssertEqual(ssa_mlp_fusable(q8, q8, 96), 0, isa)
       XCTAssertEqual(ssa_mlp_fusable(-1, q8, 64), 0, isa)
     }
   }

@@ -155,7 +155,18 @@ INLINE void gemm_amx(const ssa_mm_args *a, int64_t r0, int64_t r1, int64_t t0, i
           bq = (const uint8_t *)panel, bstride = 512;
         }
         const int last = k0 + nbk == nb;
+        // The next row group's blocks come from memory (a layer's matrices are read once per chunk):
+        // fetched into L2 while this one runs, a slice per token tile, the tile loads of its first
+        // token tile do not wait for them (measured: a 2,048-token Q8_0 prompt 1.13x and 1.05x
+        // faster in the medians of two series of 8 and 10 alternating `ssa bench -p 2048` runs).
+        const uint8_t *pf = g + 1 < r1 / 16 ? wg + (size_t)nb * bb + k0 * bb : NULL;
+        const size_t pf_bytes = (size_t)nbk * bb, ntt = (size_t)((tpe - tp + 15) / 16);
+        const size_t pf_slice = (pf_bytes / ntt + 63) & ~(size_t)63;
         for (int64_t t = tp; t < tpe; t += 16) {
+          if (pf) {
+            const size_t o0 = (size_t)((t - tp) / 16) * pf_slice;
+            for (size_t o = o0; o < o0 + pf_slice && o < pf_bytes; o += 64) _mm_prefetch((const char *)pf + o, _MM_HINT_T1);
+          }
           __m512 acc[16];
           float *wait = pending + (t - tp) * 16;
           for (int i = 0; i < 16; i++) acc[i] = k0 == 0 ? _mm512_setzero_ps() : _mm512_load_ps(wait + i * 16);
