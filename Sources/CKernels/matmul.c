@@ -103,6 +103,17 @@ void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const floa
   }
 }
 
+size_t ssa_act_row_bytes(int wtype, int64_t cols) {
+  if (wtype < 0 || wtype >= 256 || !ssa_kernels.mm[wtype].convert_act) return 0;
+  return ssa_kernels.mm[wtype].act_row_bytes(cols);
+}
+
+size_t ssa_convert_act(int wtype, const float *x, void *dst, int64_t cols) {
+  const size_t bytes = ssa_act_row_bytes(wtype, cols);
+  if (bytes) ssa_kernels.mm[wtype].convert_act(x, dst, cols);
+  return bytes;
+}
+
 // ---- the MLP block -------------------------------------------------------------------------------
 // Gate/up outputs are the largest of a chunk (2 x 4,864 floats a token for Qwen2.5-0.5B): written to
 // memory they missed every cache, and the stores took a third of the gate/up GEMM's time on the AMX
@@ -133,7 +144,7 @@ size_t ssa_mlp_scratch_size(int gu_type, int down_type, int64_t hidden, int64_t 
 static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn, const ssa_mm_kernel *kd,
                      const ssa_mm_args *act, int64_t c0, int64_t t0, int64_t t1) {
   _Alignas(64) float buf[2 * MLP_TOKENS * MLP_COLS];  // gate [token][col], then up [token][col]
-  _Alignas(64) uint8_t block[64];                     // one converted 32-block
+  _Alignas(64) uint8_t conv[2 * MLP_COLS];          // one token's MLP_COLS values converted
   const int64_t m = t1 - t0;
   ssa_mm_args part = *gu;
   part.ldy = MLP_COLS;
@@ -150,15 +161,15 @@ static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn,
   for (int64_t t = t0; t < t1; t++) {
     const float *h = buf + (t - t0) * MLP_COLS;
     uint8_t *row = (uint8_t *)act->act + t * act->act_stride;
+    kd->convert_act(h, conv, MLP_COLS);  // blocks are converted one by one: the same bytes as a whole row
+    memcpy(row + c0, conv, MLP_COLS);
     for (int64_t j = 0; j < MLP_COLS / QK; j++) {
       const int64_t b = c0 / QK + j;
-      kd->convert_act(h + QK * j, block, QK);
-      memcpy(row + b * QK, block, QK);
-      act_q8_d(row, ffn)[b] = act_q8_d(block, QK)[0];
-      act_q8_s(row, ffn)[b] = act_q8_s(block, QK)[0];
+      act_q8_d(row, ffn)[b] = act_q8_d(conv, MLP_COLS)[j];
+      act_q8_s(row, ffn)[b] = act_q8_s(conv, MLP_COLS)[j];
       if (act->act_scales) {
         const int64_t tile = kd->pad_tokens;
-        ((float *)act->act_scales)[((t / tile) * nb + b) * tile + t % tile] = act_q8_d(block, QK)[0];
+        ((float *)act->act_scales)[((t / tile) * nb + b) * tile + t % tile] = act_q8_d(conv, MLP_COLS)[j];
       }
     }
   }

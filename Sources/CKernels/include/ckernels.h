@@ -94,6 +94,12 @@ size_t ssa_matmul_scratch_size(int wtype, int64_t cols, int64_t n);
 void ssa_matmul(int wtype, const void *w, int64_t rows, int64_t cols, const float *x, int64_t ldx,
                 int64_t n, float *y, int64_t ldy, void *scratch);
 
+// The int8 activations of one row of `cols` floats as the kernels in use convert them for `wtype`
+// weights (the layout of internal.h: int8 values, scales, sums), or 0 bytes written and returned 0
+// for types that read float activations. dst: ssa_act_row_bytes(wtype, cols) bytes. For tests.
+size_t ssa_act_row_bytes(int wtype, int64_t cols);
+size_t ssa_convert_act(int wtype, const float *x, void *dst, int64_t cols);
+
 // The MLP block of n tokens, y = down(silu(gate(x)) * up(x)): w_gu holds gate's ffn rows, then up's
 // (hidden columns each), w_down hidden rows of ffn columns; x and y are n rows of hidden floats.
 // SwiGLU and the down projection's activation conversion run on each block of gate/up outputs while

@@ -188,10 +188,37 @@ INLINE void tile_r16(const ssa_mm_args *a, int64_t g, int64_t t0, const int RN, 
 GEMM_R16(gemm_q8_0_r16, 0)
 GEMM_R16(gemm_q4_0_r16, 1)
 
+// The int8 activation quantizer on 16-float vectors, a block in two: the same bytes as the 8-float
+// quantize_act_q8 (the max and the integer sum are exact in any order, and every element takes the
+// same multiply and rounding), in fewer instructions (prefill converts every matmul's input, and the
+// fused MLP each block of SwiGLU outputs).
+static void quantize_act_q8_512(const float *x, void *dst, int64_t cols) {
+  int8_t *q = dst;
+  float *ds = act_q8_d(dst, cols);
+  int32_t *ss = act_q8_s(dst, cols);
+  const __m512i abs_mask = _mm512_set1_epi32(0x7FFFFFFF);
+  for (int64_t b = 0; b < cols / QK; b++) {
+    const __m512 v0 = _mm512_loadu_ps(x + b * QK), v1 = _mm512_loadu_ps(x + b * QK + 16);
+    const __m512 a0 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v0), abs_mask));
+    const __m512 a1 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v1), abs_mask));
+    const float m = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
+    const float d = m / 127.0f;
+    const __m512 id = _mm512_set1_ps(m != 0.0f ? 1.0f / d : 0.0f);
+    const __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm_storeu_si128((__m128i *)(q + b * QK), _mm512_cvtsepi32_epi8(i0));
+    _mm_storeu_si128((__m128i *)(q + b * QK + 16), _mm512_cvtsepi32_epi8(i1));
+    ds[b] = d;
+    ss[b] = 8 * _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+  }
+}
+
 void ssa_fill_avx512(ssa_kernel_table *t) {
   fill_x86(t);
-  t->mm[SSA_TYPE_Q8_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, gemm_q8_0_r16};
-  t->mm[SSA_TYPE_Q4_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8, gemm_q4_0_r16};
+  t->mm[SSA_TYPE_Q8_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8_512, gemm_q8_0_r16};
+  t->mm[SSA_TYPE_Q4_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8_512, gemm_q4_0_r16};
+  for (int type = 0; type < 256; type++)
+    if (t->mm[type].convert_act == quantize_act_q8) t->mm[type].convert_act = quantize_act_q8_512;
 }
 
 #pragma clang attribute pop
