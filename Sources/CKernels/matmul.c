@@ -18,6 +18,9 @@ static float *tile_scales(const ssa_mm_kernel *k, void *scratch, size_t act_stri
   return (float *)((uint8_t *)scratch + (size_t)padded * act_stride);
 }
 
+// Where the scale of block b of token t sits in the tile-order copy (tiles of `tile` tokens).
+static int64_t tile_scale_index(int64_t tile, int64_t nb, int64_t t, int64_t b) { return ((t / tile) * nb + b) * tile + t % tile; }
+
 static int is_tiled(const ssa_mm_kernel *k, int64_t n) { return k->convert_act && k->pad_tokens > 0 && n > 1; }
 
 // The arguments of a matmul whose activations (if the kernel converts them) go to scratch: the
@@ -34,7 +37,7 @@ static ssa_mm_args mm_args(const ssa_mm_kernel *k, int wtype, const void *w, int
     float *scales = tile_scales(k, scratch, a.act_stride, n);
     memset((uint8_t *)scratch + n * a.act_stride, 0, (size_t)(padded - n) * a.act_stride);
     for (int64_t t = n; t < padded; t++)
-      for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = 0.0f;
+      for (int64_t b = 0; b < nb; b++) scales[tile_scale_index(tile, nb, t, b)] = 0.0f;
     a.act_scales = scales;
   }
   return a;
@@ -49,7 +52,7 @@ static void convert_row(const ssa_mm_kernel *k, const ssa_mm_args *a, const floa
     const int64_t nb = a->cols / QK, tile = k->pad_tokens;
     const float *d = act_q8_d(row, a->cols);
     float *scales = (float *)a->act_scales;
-    for (int64_t b = 0; b < nb; b++) scales[((t / tile) * nb + b) * tile + t % tile] = d[b];
+    for (int64_t b = 0; b < nb; b++) scales[tile_scale_index(tile, nb, t, b)] = d[b];
   }
 }
 
@@ -150,7 +153,7 @@ static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn,
   part.ldy = MLP_COLS;
   // tokens from t0: the activations and their tile-order scales from t0 (a multiple of the tile)
   part.act = (const uint8_t *)gu->act + t0 * gu->act_stride;
-  if (gu->act_scales) part.act_scales = gu->act_scales + t0 * (gu->cols / QK);
+  if (gu->act_scales) part.act_scales = gu->act_scales + tile_scale_index(k->pad_tokens, gu->cols / QK, t0, 0);
   for (int half = 0; half < 2; half++) {
     part.w = (const uint8_t *)gu->w + (size_t)(half * ffn + c0) * gu->w_stride;
     part.y = buf + half * m * MLP_COLS;
@@ -167,10 +170,7 @@ static void mlp_item(const ssa_mm_kernel *k, const ssa_mm_args *gu, int64_t ffn,
       const int64_t b = c0 / QK + j;
       act_q8_d(row, ffn)[b] = act_q8_d(conv, MLP_COLS)[j];
       act_q8_s(row, ffn)[b] = act_q8_s(conv, MLP_COLS)[j];
-      if (act->act_scales) {
-        const int64_t tile = kd->pad_tokens;
-        ((float *)act->act_scales)[((t / tile) * nb + b) * tile + t % tile] = act_q8_d(conv, MLP_COLS)[j];
-      }
+      if (act->act_scales) ((float *)act->act_scales)[tile_scale_index(kd->pad_tokens, nb, t, b)] = act_q8_d(conv, MLP_COLS)[j];
     }
   }
 }
