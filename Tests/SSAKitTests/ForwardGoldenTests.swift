@@ -90,4 +90,25 @@ final class ForwardGoldenTests: XCTestCase {
       if reference.isEmpty { reference = logits } else { XCTAssertEqual(logits, reference, "chunk \(chunk)") }
     }
   }
+
+  /// The last layer runs its attention and MLP only on the rows whose logits are read, and still
+  /// writes every token's keys and values: the last logits equal the last row of `.all`, and a
+  /// prefill without logits (`.none`, whose last layer stops at the cache write) continued by one
+  /// token gives the logits of one call, bit for bit.
+  func testOnlyOutputRowsLeaveTheLastLayer() throws {
+    let (model, golden) = try load("tied")
+    let ids = try XCTUnwrap(golden.prompts.max { $0.input_ids.count < $1.input_ids.count }).input_ids
+    let one = try Session(model: model, capacity: ids.count, chunk: 64, cacheType: .f32)
+    let last = Array(try one.forward(ids))  // (the logits live in the session's buffers)
+    var rows: [Int: [Float]] = [:]
+    let all = try Session(model: model, capacity: ids.count, chunk: 64, cacheType: .f32)
+    try all.forward(ids, logits: .all({ position, logits in rows[position] = Array(logits) }))
+    XCTAssertEqual(rows.count, ids.count)
+    XCTAssertTrue(rows[ids.count - 1] == last, "the last row of .all differs from .last")
+    for chunk in [64, 5] {
+      let session = try Session(model: model, capacity: ids.count, chunk: chunk, cacheType: .f32)
+      try session.forward(Array(ids.dropLast()), logits: .none)
+      XCTAssertTrue(Array(try session.forward([ids.last!])) == last, ".none then one token differs, chunk \(chunk)")
+    }
+  }
 }

@@ -70,7 +70,14 @@ public final class Session: @unchecked Sendable {
     while start < tokens.count {
       let n = min(state.maxTokens, tokens.count - start)
       let isLast = start + n == tokens.count
-      tokens[start..<(start + n)].withUnsafeBufferPointer { forwardChunk($0) }
+      // the rows whose final hidden state is read: the logits' rows
+      let outputs: Range<Int>
+      switch mode {
+      case .none: outputs = 0..<0
+      case .last: outputs = isLast ? n - 1..<n : 0..<0
+      case .all: outputs = 0..<n
+      }
+      tokens[start..<(start + n)].withUnsafeBufferPointer { forwardChunk($0, outputs: outputs) }
       self.tokens += tokens[start..<(start + n)]
       switch mode {
       case .none: break
@@ -91,8 +98,13 @@ public final class Session: @unchecked Sendable {
     return UnsafeBufferPointer(start: state.logits, count: vocab)
   }
 
-  /// The transformer on one chunk of at most `maxTokens` tokens, appended at the cache's end.
-  private func forwardChunk(_ tokens: UnsafeBufferPointer<Int>) {
+  /// The transformer on one chunk of at most `maxTokens` tokens, appended at the cache's end. Rows
+  /// `outputs` of `state.x` then hold the final hidden states; the others are left mid-way. The
+  /// cache needs every token's keys and values, but past the last layer's cache write only the
+  /// output rows are read, so that layer's attention, output projection and MLP run on them alone
+  /// (a 2,048-token prompt with `.last` skips 1/24 of that work for all but its last token, as
+  /// llama.cpp does).
+  private func forwardChunk(_ tokens: UnsafeBufferPointer<Int>, outputs: Range<Int>) {
     let c = model.config
     let w = model.weights
     let s = state
@@ -118,16 +130,20 @@ public final class Session: @unchecked Sendable {
                    k, Int64(qkvDim), Int64(pos0), Int64(n))
       ssa_kv_store(kvType, cache.values(l), Int64(cache.capacity), Int32(c.kvHeadCount), Int32(c.headDim),
                    v, Int64(qkvDim), Int64(pos0), Int64(n))
+      let rows = l == w.layers.count - 1 ? outputs : 0..<n
+      if rows.isEmpty { continue }
+      let r0 = rows.lowerBound, m = rows.count
+      let x = s.x + r0 * hidden, xb = s.xb + r0 * hidden, att = s.att + r0 * c.qDim
       ssa_attention(kvType, cache.keys(l), cache.values(l), Int64(cache.capacity), Int32(c.headCount),
-                    Int32(c.kvHeadCount), Int32(c.headDim), scale, q, Int64(qkvDim), Int64(pos0), Int64(n),
-                    s.att, Int64(c.qDim), s.attentionScratch)
-      matmul(layer.wo, s.att, c.qDim, n, s.xb, hidden)
-      ssa_add(s.x, s.xb, Int64(n * hidden))
+                    Int32(c.kvHeadCount), Int32(c.headDim), scale, q + r0 * qkvDim, Int64(qkvDim),
+                    Int64(pos0 + r0), Int64(m), att, Int64(c.qDim), s.attentionScratch)
+      matmul(layer.wo, att, c.qDim, m, xb, hidden)
+      ssa_add(x, xb, Int64(m * hidden))
 
       // MLP: norm, down(silu(gate(x)) * up(x)), residual
-      ssa_rmsnorm(s.xb, s.x, layer.ffnNorm, Int64(hidden), Int64(n), c.rmsEpsilon)
-      mlp(layer, s.xb, n)
-      ssa_add(s.x, s.xb, Int64(n * hidden))
+      ssa_rmsnorm(xb, x, layer.ffnNorm, Int64(hidden), Int64(m), c.rmsEpsilon)
+      mlp(layer, xb, m)
+      ssa_add(x, xb, Int64(m * hidden))
     }
     cache.length = pos0 + n
   }
