@@ -51,6 +51,31 @@ final class KernelOpsTests: XCTestCase {
   /// The row-parallel forms (long enough to split: 40 rows, 70,000 floats) give the serial bits:
   /// SwiGLU of every row of [gate | up] equals ssa_swiglu row by row, and nothing depends on the
   /// thread count.
+  /// Every ISA's SwiGLU against the exact value, at lengths around the 8- and 16-lane steps; the
+  /// x86 ones (8 lanes on AVX2, 16 on AVX-512 with the same operations per element) give the same bits.
+  func testSwiGLUEveryISA() {
+    let current = String(cString: ssa_kernel_isa())
+    defer { _ = ssa_force_isa(current) }
+    var rng = KernelRandom(seed: 12)
+    for len in [1, 7, 8, 15, 16, 17, 31, 40, 1037] {
+      let a = rng.floats(len, scale: 12), b = rng.floats(len)
+      var bits: [String: [UInt32]] = [:]
+      for isa in KernelSupport.isas {
+        _ = ssa_force_isa(isa)
+        var gate = a
+        ssa_swiglu(&gate, b, Int64(len))
+        for i in 0..<len {
+          let g = Double(a[i]), exact = g / (1 + exp(-g)) * Double(b[i])
+          XCTAssertEqual(Double(gate[i]), exact, accuracy: 1e-6 * max(1, abs(exact)), "\(isa) len \(len) [\(i)]")
+        }
+        bits[isa] = gate.map(\.bitPattern)
+      }
+      for isa in ["avx512vnni", "amx"] where bits[isa] != nil {
+        XCTAssertEqual(bits[isa], bits["avx2"], "\(isa) and avx2 differ, len \(len)")
+      }
+    }
+  }
+
   func testParallelRowsSameBits() {
     var rng = KernelRandom(seed: 14)
     let n = 40, len = 300, ld = 2 * len + 3

@@ -188,28 +188,104 @@ INLINE void tile_r16(const ssa_mm_args *a, int64_t g, int64_t t0, const int RN, 
 GEMM_R16(gemm_q8_0_r16, 0)
 GEMM_R16(gemm_q4_0_r16, 1)
 
-// The int8 activation quantizer on 16-float vectors, a block in two: the same bytes as the 8-float
-// quantize_act_q8 (the max and the integer sum are exact in any order, and every element takes the
-// same multiply and rounding), in fewer instructions (prefill converts every matmul's input, and the
-// fused MLP each block of SwiGLU outputs).
+// e^x in 16 lanes as exp8 computes it in 8: the same operations, so the same bits.
+INLINE __m512 exp16(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145752f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.42860677e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  const __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+// SwiGLU 16 lanes at a time: each element takes exactly the 8-lane version's operations, and the
+// part past the last multiple of 16 goes to it, so the bits are the same.
+static void swiglu_512(float *gate, const float *up, int64_t len) {
+  int64_t i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const __m512 g = _mm512_loadu_ps(gate + i);
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), g));
+    const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+    _mm512_storeu_ps(gate + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
+  }
+  if (i < len) swiglu(gate + i, up + i, len - i);
+}
+
+// The elementwise max (sum) of a vector's two 256-bit halves.
+INLINE __m256 max8_halves(__m512 v) { return _mm256_max_ps(_mm512_castps512_ps256(v), high256(v)); }
+INLINE __m256i add8_halves(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
+// x rounded to the nearest integer, ties to even (the emulation has no embedded rounding).
+INLINE __m512i round_epi32(__m512 x) {
+#ifdef SSA_EMULATE_AVX512
+  return _mm512_cvtps_epi32(_mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+  return _mm512_cvt_roundps_epi32(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#endif
+}
+
+// One block (v0, v1) whose largest magnitude is m: its int8 values and scale; returns the values'
+// 16 partial sums (as int32 lanes) for the caller's reduction.
+INLINE __m512i quantize_block(__m512 v0, __m512 v1, float m, int8_t *q, float *d_out) {
+  const float d = m / 127.0f;
+  const __m512 id = _mm512_set1_ps(m != 0.0f ? 1.0f / d : 0.0f);
+  const __m512i i0 = round_epi32(_mm512_mul_ps(v0, id)), i1 = round_epi32(_mm512_mul_ps(v1, id));
+  _mm_storeu_si128((__m128i *)q, _mm512_cvtsepi32_epi8(i0));
+  _mm_storeu_si128((__m128i *)(q + 16), _mm512_cvtsepi32_epi8(i1));
+  *d_out = d;
+  return _mm512_add_epi32(i0, i1);
+}
+
+// The int8 activation quantizer on 16-float vectors, two blocks at a time: the same bytes as the
+// 8-float quantize_act_q8 (the max and the integer sum are exact in any order, and every element
+// takes the same multiply and rounding, here the conversion's own round-to-nearest-even), in fewer
+// instructions: the two blocks' maxima and sums share one reduction tree. Prefill converts every
+// matmul's input, and the fused MLP each block of SwiGLU outputs.
 static void quantize_act_q8_512(const float *x, void *dst, int64_t cols) {
   int8_t *q = dst;
   float *ds = act_q8_d(dst, cols);
   int32_t *ss = act_q8_s(dst, cols);
   const __m512i abs_mask = _mm512_set1_epi32(0x7FFFFFFF);
-  for (int64_t b = 0; b < cols / QK; b++) {
+  const int64_t nb = cols / QK;
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const float *xb = x + b * QK;
+    const __m512 v0 = _mm512_loadu_ps(xb), v1 = _mm512_loadu_ps(xb + 16);
+    const __m512 v2 = _mm512_loadu_ps(xb + 32), v3 = _mm512_loadu_ps(xb + 48);
+    const __m512 a0 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v0), abs_mask));
+    const __m512 a1 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v1), abs_mask));
+    const __m512 a2 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v2), abs_mask));
+    const __m512 a3 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v3), abs_mask));
+    // the two blocks' 16 partial maxima (and below sums) reduced in one tree: 8 of each block side
+    // by side in 128-bit halves, then within them (lane 0: block 0, lane 4: block 1)
+    const __m256 h0 = max8_halves(_mm512_max_ps(a0, a1)), h1 = max8_halves(_mm512_max_ps(a2, a3));
+    __m256 t = _mm256_max_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
+    t = _mm256_max_ps(t, _mm256_permute_ps(t, 0x4E));
+    t = _mm256_max_ps(t, _mm256_permute_ps(t, 0xB1));
+    const __m512i s0 = quantize_block(v0, v1, _mm256_cvtss_f32(t), q + b * QK, ds + b);
+    const __m512i s1 = quantize_block(v2, v3, _mm_cvtss_f32(_mm256_extractf128_ps(t, 1)), q + b * QK + QK, ds + b + 1);
+    const __m256i g0 = add8_halves(s0), g1 = add8_halves(s1);
+    __m256i u = _mm256_add_epi32(_mm256_permute2x128_si256(g0, g1, 0x20), _mm256_permute2x128_si256(g0, g1, 0x31));
+    u = _mm256_add_epi32(u, _mm256_shuffle_epi32(u, 0x4E));
+    u = _mm256_add_epi32(u, _mm256_shuffle_epi32(u, 0xB1));
+    ss[b] = 8 * _mm256_cvtsi256_si32(u);
+    ss[b + 1] = 8 * _mm_cvtsi128_si32(_mm256_extracti128_si256(u, 1));
+  }
+  if (b < nb) {
     const __m512 v0 = _mm512_loadu_ps(x + b * QK), v1 = _mm512_loadu_ps(x + b * QK + 16);
     const __m512 a0 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v0), abs_mask));
     const __m512 a1 = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(v1), abs_mask));
-    const float m = _mm512_reduce_max_ps(_mm512_max_ps(a0, a1));
-    const float d = m / 127.0f;
-    const __m512 id = _mm512_set1_ps(m != 0.0f ? 1.0f / d : 0.0f);
-    const __m512i i0 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v0, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    const __m512i i1 = _mm512_cvtps_epi32(_mm512_roundscale_ps(_mm512_mul_ps(v1, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    _mm_storeu_si128((__m128i *)(q + b * QK), _mm512_cvtsepi32_epi8(i0));
-    _mm_storeu_si128((__m128i *)(q + b * QK + 16), _mm512_cvtsepi32_epi8(i1));
-    ds[b] = d;
-    ss[b] = 8 * _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+    const __m512i s0 = quantize_block(v0, v1, _mm512_reduce_max_ps(_mm512_max_ps(a0, a1)), q + b * QK, ds + b);
+    ss[b] = 8 * _mm512_reduce_add_epi32(s0);
   }
 }
 
@@ -219,6 +295,7 @@ void ssa_fill_avx512(ssa_kernel_table *t) {
   t->mm[SSA_TYPE_Q4_0_R16] = (ssa_mm_kernel){ssa_act_q8_row_bytes, quantize_act_q8_512, gemm_q4_0_r16};
   for (int type = 0; type < 256; type++)
     if (t->mm[type].convert_act == quantize_act_q8) t->mm[type].convert_act = quantize_act_q8_512;
+  t->swiglu = swiglu_512;
 }
 
 #pragma clang attribute pop
