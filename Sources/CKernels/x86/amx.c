@@ -6,9 +6,10 @@
 // reference's bit for bit.
 //
 // Scaling a block's 256 sums (store the tile, then per token a convert, a multiply and an FMA on 16
-// lanes: 48 vector instructions) and the tile loads and store share the time: on this machine tile
-// loads and stores do not overlap with vector work (a multiply does), so the blocks go through a
-// pipeline: a block is scaled one step after its tile was stored (tile_16x16). Q4_0
+// lanes: 48 vector instructions) and the tile work share the time: on this machine the tile unit and
+// the vector unit hardly work at the same time (tools/bench/gemm-probe.c: a block's whole step takes
+// about its tile work plus its scaling), and the blocks go through a pipeline, a block scaled one
+// step after its tile was stored (tile_16x16), which the probe finds a little faster. Q4_0
 // blocks are first expanded to signed int8 B tiles, KC blocks of a row group at a time, and reused by
 // every token tile of the item.
 //
@@ -78,8 +79,7 @@ INLINE void scale_add(__m512 acc[16], const int32_t *c, const float *dx, const v
 
 // Block b of the pipeline, j = b % 2 (a constant: tile numbers are immediates): multiply block b
 // into C_j, store block b - 1's sums (into buffer (b - 1) % 4), scale block b - 2's (stored one step
-// earlier). Tile loads and stores do not overlap with vector work on this machine, but a multiply
-// does: so the scaling does not wait right after its tile's store (measured in isolation: 56-59
+// earlier), so the scaling does not wait right after its tile's store (measured in isolation: 56-59
 // cycles a block against 65-72 with each block scaled right after its store). Blocks are scaled in
 // order, so the sums are the same as one block at a time.
 #define GEMM_STEP(j, bi)                                                                            \
