@@ -19,10 +19,15 @@ struct Aggregate: ParsableCommand {
   @OptionGroup var aggregation: AggregationOptionGroup
   @OptionGroup var threads: ThreadsOption
 
+  func validate() throws {
+    if let k = aggregation.k, k.values.count > 1 { throw ValidationError("--k takes one number here (ssa eval sweeps a list)") }
+  }
+
   func run() throws {
     try RequestRunner.run(stream) {
       let engine = try makeEngine(model: model, threads: threads)
-      let aggregator = Aggregator(engine: engine, options: aggregation.options(recordedFormat: engine.recordedPromptFormat))
+      let options = aggregation.options(recordedFormat: engine.recordedPromptFormat)
+      let aggregator = Aggregator(engine: engine, options: options, calibration: try engine.recordedCalibration())
       return { request in try aggregator.aggregate(question: request.question, samples: request.samples) }
     }
   }

@@ -2,6 +2,7 @@ import ArgumentParser
 import SSAKit
 
 extension PromptFormat: ExpressibleByArgument {}
+extension AggregationMethod: ExpressibleByArgument {}
 
 /// What to do when the model writes no answer.
 enum FallbackPolicy: String, CaseIterable, ExpressibleByArgument {
@@ -11,8 +12,8 @@ enum FallbackPolicy: String, CaseIterable, ExpressibleByArgument {
 
 /// The model aggregator's options, shared by `ssa aggregate` and `ssa eval`.
 struct AggregationOptionGroup: ParsableArguments {
-  @Option(parsing: .unconditional, help: "Use the first N samples of each request (default: all).")
-  var k: Int?
+  @Option(parsing: .unconditional, help: "Use the first N samples of each request (default: all); ssa eval takes a list (1,2,3,4) to sweep k.")
+  var k: KValues?
 
   @Option(help: "Prompt format (default: the one recorded in the model file, else 'answer').")
   var promptFormat: PromptFormat?
@@ -32,8 +33,16 @@ struct AggregationOptionGroup: ParsableArguments {
   @Flag(help: "Add the model's text before its answer to each record as 'reasoning'.")
   var reasoning = false
 
-  @Flag(help: "Constrained aggregation: score each distinct sample answer as <answer>X</answer> and answer the likeliest; the scores go in the record.")
+  @Option(help: ArgumentHelp(
+    "How the answer is reached: generate (the model writes it), choose (the likeliest of the samples' answers, read in the given order), debiased (choose, averaged over rotations of the samples), ensemble (one written answer per rotation, then a vote), tiebreak (majority vote, debiased among tied answers), calibrated (votes and model scores weighted by ssa calibrate), majority (no model).",
+    valueName: "method"))
+  var method: AggregationMethod?
+
+  @Flag(help: "Same as --method choose.")
   var choose = false
+
+  @Option(parsing: .unconditional, help: "Orders of the samples read by debiased, ensemble, tiebreak and calibrated: evenly spaced rotations (default: k, each sample in each position once).")
+  var rotations: Int?
 
   @Option(help: "When the model writes no answer: 'none' (answer null) or 'majority' (answer the majority, source 'fallback').")
   var fallback: FallbackPolicy = .none
@@ -49,7 +58,9 @@ struct AggregationOptionGroup: ParsableArguments {
   var group: Int?
 
   func validate() throws {
-    if let k, k < 1 { throw ValidationError("--k must be 1 or more") }
+    if let k, k.values.contains(where: { $0 < 1 }) { throw ValidationError("--k must be 1 or more") }
+    if let rotations, rotations < 1 { throw ValidationError("--rotations must be 1 or more") }
+    if choose, let method, method != .choose { throw ValidationError("--choose contradicts --method \(method.rawValue)") }
     if let group, group < 1 { throw ValidationError("--group must be 1 or more") }
     guard (1...maxTokensLimit).contains(maxTokens) else {
       throw ValidationError("--max-tokens must be between 1 and \(maxTokensLimit), got \(maxTokens)")
@@ -61,8 +72,21 @@ struct AggregationOptionGroup: ParsableArguments {
   /// The library options, with the prompt format resolved against the model file's record.
   func options(recordedFormat: PromptFormat?) -> AggregationOptions {
     AggregationOptions(
-      format: promptFormat ?? recordedFormat ?? .answer, k: k, maxTokens: maxTokens, temperature: temperature,
-      topK: topK, seed: seed, reasoning: reasoning, choose: choose, fallbackMajority: fallback == .majority,
+      format: promptFormat ?? recordedFormat ?? .answer, k: k?.values.last, maxTokens: maxTokens, temperature: temperature,
+      topK: topK, seed: seed, reasoning: reasoning, method: choose ? .choose : (method ?? .generate),
+      rotations: rotations, fallbackMajority: fallback == .majority,
       skipUnanimous: skipUnanimous, truncate: truncate, group: group)
+  }
+}
+
+/// `--k N`, or a comma-separated list for `ssa eval`'s sweep.
+struct KValues: ExpressibleByArgument {
+  let values: [Int]
+
+  init?(argument: String) {
+    let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+    let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !values.isEmpty, values.count == parts.count else { return nil }
+    self.values = values
   }
 }

@@ -11,6 +11,7 @@ struct SSA: ParsableCommand {
       Aggregate.self,
       Vote.self,
       Eval.self,
+      Calibrate.self,
       Generate.self,
       Tokenize.self,
       Convert.self,

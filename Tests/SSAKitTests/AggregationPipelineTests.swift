@@ -107,7 +107,7 @@ final class AggregationPipelineTests: XCTestCase {
     let engine = ScriptedEngine(scorer: { continuations, _ in
       continuations.map { $0.text.contains(">4<") ? -0.5 : -3.0 }
     })
-    let result = try Aggregator(engine: engine, options: AggregationOptions(format: .ssa, choose: true))
+    let result = try Aggregator(engine: engine, options: AggregationOptions(format: .ssa, method: .choose))
       .aggregate(question: question, samples: split)
     XCTAssertEqual(result.answer, "4")
     XCTAssertEqual(result.source, .model)
@@ -124,9 +124,9 @@ final class AggregationPipelineTests: XCTestCase {
 
   func testChooseTiesGoToTheFirstCandidateAndItCannotInvent() throws {
     let engine = ScriptedEngine()  // every candidate scores the same
-    let result = try Aggregator(engine: engine, options: AggregationOptions(choose: true)).aggregate(question: question, samples: split)
+    let result = try Aggregator(engine: engine, options: AggregationOptions(method: .choose)).aggregate(question: question, samples: split)
     XCTAssertEqual(result.answer, "26")
-    let none = try Aggregator(engine: engine, options: AggregationOptions(choose: true))
+    let none = try Aggregator(engine: engine, options: AggregationOptions(method: .choose))
       .aggregate(question: question, samples: ["no answer here", "nor here"])
     XCTAssertNil(none.answer)
     XCTAssertEqual(none.scores, [])

@@ -43,8 +43,11 @@ final class ScriptedEngine: AggregationEngine {
                       generatedTokens: ScriptedEngine.toyCount(Prompt([.init(.user, text)])), stopReason: stop)
   }
 
-  func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double] {
+  func score(_ continuations: [Prompt], after prompt: Prompt, hiddenLayers: [Int]) throws -> [ContinuationScore] {
     scorings.append((prompt, continuations))
-    return try scorer(continuations, prompt)
+    return try zip(continuations, scorer(continuations, prompt)).map { c, lp in
+      ContinuationScore(logProbability: lp, tokenCount: ScriptedEngine.toyCount(c),
+                        hidden: hiddenLayers.map { _ in [Float(lp)] })
+    }
   }
 }

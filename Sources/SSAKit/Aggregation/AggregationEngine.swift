@@ -17,6 +17,9 @@ public protocol AggregationEngine: AnyObject {
   /// The prompt format recorded in the model file, or nil when it records none.
   var recordedPromptFormat: PromptFormat? { get }
 
+  /// The `calibrated` method's weights recorded in the model file, or nil; a malformed record throws.
+  func recordedCalibration() throws -> Calibration?
+
   /// The number of tokens `prompt` encodes to (what `complete` would prefill).
   func tokenCount(_ prompt: Prompt) throws -> Int
 
@@ -24,11 +27,38 @@ public protocol AggregationEngine: AnyObject {
   /// sequence included when generation stopped on it, end-of-text tokens excluded.
   func complete(_ prompt: Prompt, settings: GenerationSettings) throws -> Completion
 
-  /// For `--choose`: the log-probability (natural log, summed over its tokens) of each continuation
-  /// right after `prompt`, teacher-forced. Prefill the prompt once and share its KV cache across the
+  /// For `--choose` and the order-free methods: each continuation right after `prompt`, teacher-forced:
+  /// its log-probability (natural log, summed over its tokens), its token count, and the model's
+  /// hidden state after its last token at each of `hiddenLayers` (the output of that layer, 0-based;
+  /// empty when none are asked for). Prefill the prompt once and share its KV cache across the
   /// continuations. Tokenize each continuation on its own (through `pieces`, like a prompt): a model
   /// generating after the prompt's last token could not merge tokens across that seam either.
-  func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double]
+  func score(_ continuations: [Prompt], after prompt: Prompt, hiddenLayers: [Int]) throws -> [ContinuationScore]
+}
+
+extension AggregationEngine {
+  /// The `calibrated` method's weights recorded in the model file (none by default).
+  public func recordedCalibration() throws -> Calibration? { nil }
+
+  /// The log-probability of each continuation after `prompt` (see `score`).
+  public func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double] {
+    try score(continuations, after: prompt, hiddenLayers: []).map(\.logProbability)
+  }
+}
+
+/// What the model makes of one teacher-forced continuation.
+public struct ContinuationScore: Equatable, Sendable {
+  /// Natural log, summed over the continuation's tokens.
+  public var logProbability: Double
+  public var tokenCount: Int
+  /// The hidden state after the continuation's last token, one vector per requested layer.
+  public var hidden: [[Float]]
+
+  public init(logProbability: Double, tokenCount: Int, hidden: [[Float]] = []) {
+    self.logProbability = logProbability
+    self.tokenCount = tokenCount
+    self.hidden = hidden
+  }
 }
 
 /// How to generate: greedy when `temperature` is 0.

@@ -7,6 +7,8 @@ public enum AggregationError: Error, Equatable, CustomStringConvertible {
   case cannotTruncate(promptTokens: Int, shortestTokens: Int, budget: Int, contextLength: Int)
   /// The engine reported a token count that makes no sense.
   case badTokenCount(Int)
+  /// The `calibrated` method with a model file that holds no calibration.
+  case notCalibrated
 
   public var description: String {
     switch self {
@@ -19,6 +21,8 @@ public enum AggregationError: Error, Equatable, CustomStringConvertible {
         + "with every sample cut to its end it still takes \(shortest) tokens"
     case .badTokenCount(let n):
       return "the engine counted \(n) tokens for a prompt"
+    case .notCalibrated:
+      return "the model file holds no calibration for --method calibrated (make one with ssa calibrate)"
     }
   }
 }

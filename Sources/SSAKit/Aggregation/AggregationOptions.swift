@@ -9,8 +9,11 @@ public struct AggregationOptions: Equatable, Sendable {
   public var seed: UInt64
   /// Keep the model's text before its answer in the record.
   public var reasoning: Bool
-  /// Score the distinct candidate answers instead of generating freely.
-  public var choose: Bool
+  /// How the answer is reached (free generation, a choice among the samples' answers, a vote...).
+  public var method: AggregationMethod
+  /// Orders of the samples read by the order-free methods (`debiased`, `ensemble`, `tiebreak`,
+  /// `calibrated`): rotations of the samples, evenly spaced; nil for k (each sample in each position once).
+  public var rotations: Int?
   /// When the model gives no answer, answer the majority (marked `source: fallback`).
   public var fallbackMajority: Bool
   /// When every sample states the same answer, answer it without running the model.
@@ -23,7 +26,8 @@ public struct AggregationOptions: Equatable, Sendable {
   public var minimumTail: Int
 
   public init(format: PromptFormat = .ssa, k: Int? = nil, maxTokens: Int = 512, temperature: Double = 0,
-              topK: Int = 0, seed: UInt64 = 0, reasoning: Bool = false, choose: Bool = false,
+              topK: Int = 0, seed: UInt64 = 0, reasoning: Bool = false, method: AggregationMethod = .generate,
+              rotations: Int? = nil,
               fallbackMajority: Bool = false, skipUnanimous: Bool = false, truncate: Bool = false,
               group: Int? = nil, minimumTail: Int = 32) {
     self.format = format
@@ -33,13 +37,17 @@ public struct AggregationOptions: Equatable, Sendable {
     self.topK = topK
     self.seed = seed
     self.reasoning = reasoning
-    self.choose = choose
+    self.method = method
+    self.rotations = rotations
     self.fallbackMajority = fallbackMajority
     self.skipUnanimous = skipUnanimous
     self.truncate = truncate
     self.group = group
     self.minimumTail = minimumTail
   }
+
+  /// The method scores candidates (and the record carries `scores`).
+  public var choose: Bool { method.scoresCandidates }
 
   /// The generation settings for a prompt of `promptTokens` tokens in a context of `contextLength`.
   public func generationSettings(promptTokens: Int, contextLength: Int) -> GenerationSettings {

@@ -15,6 +15,9 @@ public struct AggregationResult: Equatable, Sendable {
   public var reasoning: String?
   /// With `--choose`: each candidate answer and its log-probability, in order of first appearance.
   public var scores: [Score]?
+  /// Model time of evidence another method computed on the same sample set and this one reused
+  /// (`ssa eval --methods`): not in `seconds`, but part of what the method costs on its own.
+  public var reusedSeconds = 0.0
 
   public struct Score: Equatable, Sendable {
     public var answer: String

@@ -6,10 +6,17 @@ import Foundation
 public final class Aggregator {
   public let engine: AggregationEngine
   public let options: AggregationOptions
+  /// The fitted weights of the `calibrated` method (and its probe), from the model file.
+  public let calibration: Calibration?
+  /// Evidence shared with other aggregators over the same records (`ssa eval --methods`).
+  public let cache: EvidenceCache?
 
-  public init(engine: AggregationEngine, options: AggregationOptions) {
+  public init(engine: AggregationEngine, options: AggregationOptions, calibration: Calibration? = nil,
+              cache: EvidenceCache? = nil) {
     self.engine = engine
     self.options = options
+    self.calibration = calibration
+    self.cache = cache
   }
 
   /// What one stage (one prompt, or none) produced.
@@ -20,6 +27,8 @@ public final class Aggregator {
     var generatedTokens = 0
     var reasoning: String?
     var scores: [AggregationResult.Score]?
+    /// Model time of evidence that came from the cache (what this method would have spent on it).
+    var cachedSeconds = 0.0
   }
 
   public func aggregate(question: String, samples all: [String]) throws -> AggregationResult {
@@ -34,31 +43,152 @@ public final class Aggregator {
     } else {
       outcome = try stage(question: question, samples: samples, vote: vote)
     }
-    return AggregationResult(
+    var result = AggregationResult(
       answer: outcome.answer, source: outcome.source, majority: vote.winner?.text, agreement: vote.agreement,
       promptTokens: outcome.promptTokens, generatedTokens: outcome.generatedTokens,
       seconds: Aggregator.seconds(clock.now - start),
       reasoning: options.reasoning ? outcome.reasoning : nil, scores: options.choose ? outcome.scores ?? [] : nil)
+    result.reusedSeconds = outcome.cachedSeconds
+    return result
   }
 
-  /// One aggregation over `samples`: skip, choose or generate, then fall back if asked.
+  /// One aggregation over `samples`: skip, run the method, then fall back if asked.
   func stage(question: String, samples: [String], vote: MajorityVote) throws -> Outcome {
     if options.skipUnanimous, vote.isUnanimous, let winner = vote.winner {
       return Outcome(answer: winner.text, source: .unanimous)
     }
-    let (prompt, promptTokens) = try fittedPrompt(question: question, samples: samples)
     var outcome: Outcome
-    if options.choose {
+    switch options.method {
+    case .majority:
+      outcome = Outcome(answer: vote.winner?.text, source: .majority)
+    case .generate:
+      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: samples)
+      outcome = try generate(prompt: prompt, promptTokens: promptTokens)
+    case .choose:
+      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: samples)
       outcome = try choose(prompt: prompt, candidates: vote.candidates)
       outcome.promptTokens = promptTokens
-    } else {
-      outcome = try generate(prompt: prompt, promptTokens: promptTokens)
+    case .debiased:
+      outcome = try picked(question: question, samples: samples, vote: vote) { $0.meanLogProbability }
+    case .tiebreak:
+      outcome = try tiebreak(question: question, samples: samples, vote: vote)
+    case .calibrated:
+      guard let calibration else { throw AggregationError.notCalibrated }
+      outcome = try picked(question: question, samples: samples, vote: vote,
+                           layers: calibration.probe.map { [$0.layer] } ?? []) { calibration.scores($0) }
+    case .ensemble:
+      outcome = try ensemble(question: question, samples: samples, vote: vote)
     }
     if outcome.answer == nil, options.fallbackMajority, let winner = vote.winner {
       outcome.answer = winner.text
       outcome.source = .fallback
     }
     return outcome
+  }
+
+  /// The candidate of `vote` (among those at `only`) with the highest score; a single candidate is
+  /// answered without the model (no score could pick another).
+  func picked(question: String, samples: [String], vote: MajorityVote, only: [Int]? = nil, layers: [Int] = [],
+              score: (CandidateEvidence) -> [Double]) throws -> Outcome {
+    let chosen = only ?? Array(vote.candidates.indices)
+    if chosen.count == 1 {
+      let answer = vote.candidates[chosen[0]].text
+      return Outcome(answer: answer, source: .model, scores: [AggregationResult.Score(answer: answer, logProbability: 0)])
+    }
+    // Shared evidence keeps every layer any method of this calibration reads.
+    let layers = cache == nil ? layers : (calibration?.probe.map { [$0.layer] } ?? [])
+    let key = EvidenceCache.Key(question: question, samples: samples, rotations: options.rotations,
+                                format: options.format, layers: layers)
+    if let cache, let (full, seconds) = cache[key] {
+      let evidence = full.selecting(chosen)
+      var outcome = Aggregator.pick(evidence, scores: score(evidence))
+      outcome.cachedSeconds = seconds
+      return outcome
+    }
+    let clock = ContinuousClock()
+    let start = clock.now
+    // with a cache, every candidate is scored, so that other methods find what they need
+    let evidence = try self.evidence(question: question, samples: samples, vote: vote,
+                                     only: cache == nil ? chosen : nil, layers: layers)
+    cache?[key] = (evidence, Aggregator.seconds(clock.now - start))
+    let used = cache == nil ? evidence : evidence.selecting(chosen)
+    return Aggregator.pick(used, scores: score(used))
+  }
+
+  /// The model's evidence on the candidates of `vote` (all of them, or those at `only`), read in the
+  /// rotations of `options.rotations`, with the hidden states of `layers`.
+  public func evidence(question: String, samples: [String], vote: MajorityVote, only: [Int]? = nil,
+                       layers: [Int] = []) throws -> CandidateEvidence {
+    let chosen = only ?? Array(vote.candidates.indices)
+    let candidates = chosen.map { vote.candidates[$0] }
+    let continuations = candidates.map { options.format.choiceContinuation($0.text) }
+    let offsets = CandidateEvidence.offsets(k: samples.count, rotations: options.rotations)
+    var orderScores: [[Double]] = []
+    var hiddenSums: [[[Float]]] = candidates.map { _ in layers.map { _ in [] } }
+    var tokenCounts: [Int] = candidates.map { _ in 0 }
+    var promptTokens = 0
+    for offset in offsets {
+      let (prompt, tokens) = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
+      promptTokens += tokens
+      let scores = candidates.isEmpty ? [] : try engine.score(continuations, after: prompt, hiddenLayers: layers)
+      guard scores.count == candidates.count else { throw AggregationError.badTokenCount(scores.count) }
+      orderScores.append(scores.map(\.logProbability))
+      for (c, score) in scores.enumerated() {
+        tokenCounts[c] = score.tokenCount
+        for (l, h) in score.hidden.enumerated() where l < layers.count {
+          if hiddenSums[c][l].isEmpty { hiddenSums[c][l] = h } else {
+            for i in 0..<min(h.count, hiddenSums[c][l].count) { hiddenSums[c][l][i] += h[i] }
+          }
+        }
+      }
+    }
+    let n = Float(offsets.count)
+    let hidden = hiddenSums.map { $0.map { $0.map { $0 / n } } }
+    return CandidateEvidence(candidates: candidates, counts: chosen.map { vote.counts[$0] }, sampleCount: samples.count,
+                             offsets: offsets, orderLogProbabilities: orderScores, tokenCounts: tokenCounts,
+                             hidden: hidden, promptTokens: promptTokens)
+  }
+
+  /// The candidate with the highest score (the first on a tie), with every score in the record.
+  static func pick(_ evidence: CandidateEvidence, scores: [Double]) -> Outcome {
+    guard !evidence.candidates.isEmpty else { return Outcome(answer: nil, source: .model, scores: []) }
+    var best = 0
+    for i in scores.indices where scores[i] > scores[best] { best = i }
+    return Outcome(answer: evidence.candidates[best].text, source: .model, promptTokens: evidence.promptTokens,
+                   scores: zip(evidence.candidates, scores).map { AggregationResult.Score(answer: $0.text, logProbability: $1) })
+  }
+
+  /// Majority vote, the model deciding only among the answers tied for the most votes.
+  func tiebreak(question: String, samples: [String], vote: MajorityVote) throws -> Outcome {
+    let top = vote.counts.max() ?? 0
+    let tied = vote.counts.indices.filter { vote.counts[$0] == top }
+    guard tied.count > 1 else { return Outcome(answer: vote.winner?.text, source: .majority) }
+    return try picked(question: question, samples: samples, vote: vote, only: tied) { $0.meanLogProbability }
+  }
+
+  /// One free answer per rotation of the samples, then a vote among those answers (ties: the answer
+  /// with more sample votes, then the earlier rotation's).
+  func ensemble(question: String, samples: [String], vote: MajorityVote) throws -> Outcome {
+    var total = Outcome(answer: nil, source: .model)
+    var answers: [Answer?] = []
+    for offset in CandidateEvidence.offsets(k: samples.count, rotations: options.rotations) {
+      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
+      let outcome = try generate(prompt: prompt, promptTokens: promptTokens)
+      total.promptTokens += outcome.promptTokens
+      total.generatedTokens += outcome.generatedTokens
+      answers.append(outcome.answer.flatMap { Answer($0) })
+    }
+    let ensembleVote = MajorityVote(answers: answers)
+    let sampleVotes = { (a: Answer) in vote.candidates.firstIndex(of: a).map { vote.counts[$0] } ?? 0 }
+    var best: Int?
+    for i in ensembleVote.candidates.indices {
+      guard let b = best else { best = i; continue }
+      let key = (ensembleVote.counts[i], sampleVotes(ensembleVote.candidates[i]))
+      let bestKey = (ensembleVote.counts[b], sampleVotes(ensembleVote.candidates[b]))
+      if key > bestKey { best = i }
+    }
+    total.answer = best.map { ensembleVote.candidates[$0].text }
+    return total
   }
 
   /// The prompt for `samples` and its token count, shortened with `--truncate` or refused when too long.
@@ -115,6 +245,7 @@ public final class Aggregator {
       let outcome = try stage(question: question, samples: group, vote: groupVote)
       total.promptTokens += outcome.promptTokens
       total.generatedTokens += outcome.generatedTokens
+      total.cachedSeconds += outcome.cachedSeconds
       if outcome.source != .unanimous { usedModel = true }
       guard let text = outcome.answer, let answer = Answer(text) else { continue }
       let index = groupVote.answers.firstIndex { $0 == answer }
@@ -135,6 +266,7 @@ public final class Aggregator {
       final.source = usedModel ? .model : .unanimous
     }
     final.promptTokens += total.promptTokens
+    final.cachedSeconds += total.cachedSeconds
     final.generatedTokens += total.generatedTokens
     return final
   }
@@ -161,7 +293,7 @@ public final class Aggregator {
     return (answer, text)
   }
 
-  static func seconds(_ d: Duration) -> Double {
+  public static func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
   }
 }

@@ -20,6 +20,10 @@ public final class ModelEngine: AggregationEngine {
 
   public var recordedPromptFormat: PromptFormat? { model.config.promptFormat.flatMap(PromptFormat.init(rawValue:)) }
 
+  public func recordedCalibration() throws -> Calibration? {
+    try Calibration(gguf: model.file, hiddenSize: model.config.hiddenSize, layerCount: model.config.layerCount)
+  }
+
   public func encode(_ prompt: Prompt) -> [Int] { tokenizer.encode(prompt) }
 
   public func tokenCount(_ prompt: Prompt) throws -> Int { encode(prompt).count }
@@ -63,30 +67,41 @@ public final class ModelEngine: AggregationEngine {
     return Completion(text: result.text, promptTokens: ids.count, generatedTokens: result.tokens.count, stopReason: reason)
   }
 
-  public func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double] {
+  public func score(_ continuations: [Prompt], after prompt: Prompt, hiddenLayers: [Int]) throws -> [ContinuationScore] {
     let ids = encode(prompt)
     let options = continuations.map(encode)
     let longest = options.map(\.count).max() ?? 0
     let s = try session(holding: ids.count + longest)
+    if s.capturedLayers != hiddenLayers { try s.capture(layers: hiddenLayers) }
     let reused = s.reusePrefix(of: ids)
     let last = try s.forward(Array(ids[reused...]), logits: .last)
     let promptEnd = s.position
     // The prompt's last logits predict each continuation's first token.
     let first = Array(last)
-    var scores: [Double] = []
+    var scores: [ContinuationScore] = []
     for option in options {
       guard let head = option.first else {
-        scores.append(0)
+        scores.append(ContinuationScore(logProbability: 0, tokenCount: 0, hidden: hiddenLayers.map { _ in [] }))
         continue
       }
       var total = first.withUnsafeBufferPointer { Perplexity.logSoftmax($0, at: head) }
-      if option.count > 1 {
-        s.rewind(to: promptEnd)
-        try s.forward(Array(option.dropLast()), logits: .all({ i, logits in
-          total += Perplexity.logSoftmax(logits, at: option[i + 1])
+      var hidden: [[Float]] = []
+      s.rewind(to: promptEnd)
+      if hiddenLayers.isEmpty {
+        if option.count > 1 {
+          try s.forward(Array(option.dropLast()), logits: .all({ i, logits in
+            total += Perplexity.logSoftmax(logits, at: option[i + 1])
+          }))
+        }
+      } else {
+        // the whole continuation runs, so that its last token's hidden states exist (its logits are unused)
+        try s.forward(option, logits: .all({ i, logits in
+          if i + 1 < option.count { total += Perplexity.logSoftmax(logits, at: option[i + 1]) }
         }))
+        let lastRow = (option.count - 1) % s.chunkTokens
+        hidden = hiddenLayers.indices.map { s.captured($0, row: lastRow) }
       }
-      scores.append(total)
+      scores.append(ContinuationScore(logProbability: total, tokenCount: option.count, hidden: hidden))
     }
     s.rewind(to: promptEnd)
     return scores

@@ -9,6 +9,7 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
   case tokenOutOfRange(token: Int, vocabularySize: Int)
   case contextOverflow(needed: Int, capacity: Int)
   case emptyPrompt
+  case noSuchLayer(Int, layerCount: Int)
 
   public var description: String {
     switch self {
@@ -30,6 +31,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
       return "sequence of \(needed) tokens exceeds the context of \(capacity) tokens"
     case .emptyPrompt:
       return "the prompt has no tokens"
+    case .noSuchLayer(let l, let count):
+      return "layer \(l) is not a layer of this model (0..<\(count))"
     }
   }
 }

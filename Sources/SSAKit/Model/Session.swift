@@ -11,8 +11,14 @@ public final class Session: @unchecked Sendable {
   /// Number of tokens in the cache: the position of the next token.
   public var position: Int { cache.length }
   public var capacity: Int { cache.capacity }
+  /// Tokens `forward` runs per chunk.
+  public var chunkTokens: Int { state.maxTokens }
   /// Bytes this session allocated: KV cache plus activation buffers.
   public var byteCount: Int { cache.byteCount + state.byteCount }
+  /// Layers whose output `forward` keeps (see `capture(layers:)`), and their buffer:
+  /// [captured layer][maxTokens x hidden].
+  public private(set) var capturedLayers: [Int] = []
+  private var captureBuffer: [Float] = []
 
   /// Which positions' logits a forward pass computes. The output head is the largest matrix, so a
   /// prompt only pays for it at the positions whose logits are needed.
@@ -36,6 +42,24 @@ public final class Session: @unchecked Sendable {
     state = RunState(
       config: model.config, weights: model.weights, maxTokens: max(1, min(chunk, capacity)),
       capacity: capacity, logitRows: 16)
+  }
+
+  /// Keep the output of `layers` (0-based; the residual stream after each, before the final norm) for
+  /// the rows of each chunk `forward` runs, for probes that read the model's hidden states. The last
+  /// layer runs only the rows whose logits are read, so its captured rows are valid only for those.
+  public func capture(layers: [Int]) throws {
+    for l in layers where l < 0 || l >= model.config.layerCount {
+      throw ModelError.noSuchLayer(l, layerCount: model.config.layerCount)
+    }
+    capturedLayers = layers
+    captureBuffer = [Float](repeating: 0, count: layers.count * state.maxTokens * model.config.hiddenSize)
+  }
+
+  /// The captured output of `capturedLayers[index]` for row `row` of the last chunk run.
+  public func captured(_ index: Int, row: Int) -> [Float] {
+    let hidden = model.config.hiddenSize
+    let start = (index * state.maxTokens + row) * hidden
+    return Array(captureBuffer[start..<(start + hidden)])
   }
 
   /// Forget everything after the first `length` positions (to reuse a cached prefix).
@@ -144,8 +168,17 @@ public final class Session: @unchecked Sendable {
       ssa_rmsnorm(xb, x, layer.ffnNorm, Int64(hidden), Int64(m), c.rmsEpsilon)
       mlp(layer, xb, m)
       ssa_add(x, xb, Int64(m * hidden))
+      if let index = capturedLayers.firstIndex(of: l) { keepCapture(index, rows: rows) }
     }
     cache.length = pos0 + n
+  }
+
+  private func keepCapture(_ index: Int, rows: Range<Int>) {
+    let hidden = model.config.hiddenSize
+    captureBuffer.withUnsafeMutableBufferPointer { buffer in
+      let out = buffer.baseAddress! + (index * state.maxTokens + rows.lowerBound) * hidden
+      out.update(from: state.x + rows.lowerBound * hidden, count: rows.count * hidden)
+    }
   }
 
   /// x = down(silu(gate(x)) * up(x)) for n tokens, in place. A prompt chunk with quantized weights
