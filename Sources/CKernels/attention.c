@@ -55,3 +55,23 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
   }
   free(owned);
 }
+
+void ssa_attention_decode_batch(int kv_type, const ssa_attn_seq *seqs, int64_t n_seq, int n_heads, int n_kv_heads,
+                                int head_dim, float scale, const float *q, int64_t ld_q, float *out, int64_t ld_out) {
+  ssa_attn_fn fn = ssa_kernels.attn[kv_type];
+  const int64_t items = n_seq * n_kv_heads;
+  const int nt = ssa_threads();
+  (void)nt;
+  ssa_counter next = 0;
+#pragma omp parallel num_threads(nt) if (nt > 1 && items > 1)
+  {
+    int64_t i;
+    while ((i = ssa_claim(&next, 1)) < items) {
+      const int64_t s = i / n_kv_heads;
+      const ssa_attn_seq *seq = &seqs[s];
+      ssa_attn_args a = {seq->k_cache, seq->v_cache, seq->capacity, n_heads, n_kv_heads, head_dim, scale,
+                         q + s * ld_q, ld_q, seq->pos, out + s * ld_out, ld_out, NULL, 0, seq->pos + 1};
+      fn(&a, (int)(i % n_kv_heads), 0, 1);
+    }
+  }
+}

@@ -18,26 +18,30 @@ struct Aggregate: ParsableCommand {
   @OptionGroup var stream: StreamOptions
   @OptionGroup var aggregation: AggregationOptionGroup
   @OptionGroup var threads: ThreadsOption
+  @OptionGroup var parallel: ParallelOptions
 
   func validate() throws {
     if let k = aggregation.k, k.values.count > 1 { throw ValidationError("--k takes one number here (ssa eval sweeps a list)") }
   }
 
   func run() throws {
-    try RequestRunner.run(stream) {
-      let engine = try makeEngine(model: model, threads: threads)
+    try RequestRunner.run(stream, parallel: parallel.requests) {
+      let engine = try makeEngine(model: model, threads: threads, parallel: parallel)
       let options = aggregation.options(recordedFormat: engine.recordedPromptFormat)
       let aggregator = Aggregator(engine: engine, options: options, calibration: try engine.recordedCalibration())
-      return { request in try aggregator.aggregate(question: request.question, samples: request.samples) }
+      return RequestRunner.Handler(cancel: { engine.engine.cancelAll() }) { request in
+        try aggregator.aggregate(question: request.question, samples: request.samples)
+      }
     }
   }
 }
 
 /// The model engine used by `ssa aggregate` and `ssa eval`: the model file (the default model unless
 /// --model), its tokenizer, and the kernels' thread count.
-func makeEngine(model: ModelOption, threads: ThreadsOption) throws -> AggregationEngine {
+func makeEngine(model: ModelOption, threads: ThreadsOption, parallel: ParallelOptions? = nil) throws -> ModelEngine {
   threads.apply()
   let qwen = try Qwen2Model(path: try model.resolve())
   let tokenizer = try Tokenizer(gguf: qwen.file)
-  return ModelEngine(model: qwen, tokenizer: tokenizer)
+  return ModelEngine(model: qwen, tokenizer: tokenizer, parallel: parallel?.requests ?? 1,
+                     memoryBudget: parallel?.budget ?? BatchEngine.defaultMemoryBudget)
 }

@@ -18,6 +18,7 @@ struct Eval: ParsableCommand {
   @OptionGroup var model: ModelOption
   @OptionGroup var aggregation: AggregationOptionGroup
   @OptionGroup var threads: ThreadsOption
+  @OptionGroup var parallel: ParallelOptions
 
   @Option(name: .shortAndLong, help: "JSON lines with 'gold' answers.")
   var input: String
@@ -78,7 +79,7 @@ struct Eval: ParsableCommand {
     } catch {
       throw CommandLineError("\(error)")
     }
-    let engine = noModel ? nil : try makeEngine(model: model, threads: threads)
+    let engine = noModel ? nil : try makeEngine(model: model, threads: threads, parallel: parallel)
     let options = aggregation.options(recordedFormat: engine?.recordedPromptFormat)
     let methods = methodList ?? [options.method]
     let calibration = try engine?.recordedCalibration()
@@ -89,9 +90,17 @@ struct Eval: ParsableCommand {
                               shuffles: shuffle, seed: aggregation.seed, ks: aggregation.k?.values)
     let started = Date()
     let stream = RecordStream(reader: reader, sink: sink, progress: quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes))
-    let summary = try stream.run(until: { limit.map { evaluator.summary.records >= $0 } ?? false }) { request in
-      try evaluator.evaluate(request)
-    }
+    var graded = 0
+    let summary = try stream.run(
+      parallel: engine == nil ? 1 : parallel.requests,
+      accept: { request in
+        guard request.gold != nil else { return true }
+        graded += 1
+        return limit.map { graded <= $0 } ?? true
+      },
+      work: { request, index in try evaluator.grade(request, index: index) },
+      record: { _, result in evaluator.add(result) },
+      stop: { engine?.engine.cancelAll() })
     evaluator.addFailedLines(summary.failed)
     evaluator.finish(wallSeconds: Date().timeIntervalSince(started))
     let sweep = KSweep(summaries: evaluator.summaries)

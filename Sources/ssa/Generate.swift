@@ -61,8 +61,8 @@ struct Generate: ParsableCommand {
     let capacity = min(model.config.contextLength, tokens.count + maxTokens)
     let session = try Session(model: model, capacity: capacity, cacheType: cacheType == "f32" ? .f32 : .f16)
     let generator = Generator(model: model, tokenizer: tokenizer)
-    let settings = DecodeSettings(
-      maxTokens: maxTokens, sampling: sampling.settings, stopTokens: ignoreEos ? [] : generator.defaultStopTokens, stopStrings: stop)
+    let settings = GenerationSettings(
+      maxTokens: maxTokens, sampling: sampling.settings, stopSequences: stop, stopTokens: ignoreEos ? [] : generator.defaultStopTokens)
     let out = FileHandle.standardOutput
     let result = try generator.generate(prompt: tokens, session: session, settings: settings) { piece in
       // A closed stdout (EPIPE) ends generation quietly.

@@ -57,3 +57,41 @@ struct ThreadsOption: ParsableArguments {
 
 /// Upper bound of `--max-tokens`: far beyond any context, small enough that prompt + limit never overflows.
 let maxTokensLimit = 1 << 20
+
+/// `--parallel N` and `--max-memory SIZE`: requests in flight on the batched engine, and the KV-cache
+/// budget they share.
+struct ParallelOptions: ParsableArguments {
+  static let defaultParallel = 8
+
+  @Option(parsing: .unconditional, help: ArgumentHelp(
+    "Requests in flight, run together by the batched engine (default: \(ParallelOptions.defaultParallel); fewer run at once when --max-memory cannot hold their KV caches; 1 runs them one at a time).",
+    valueName: "n"))
+  var parallel: Int?
+
+  @Option(help: ArgumentHelp(
+    "Memory for the KV caches of the requests in flight, e.g. 2G or 512M (default: a quarter of this machine's memory). Each takes about 12 KB per token of its prompt and token limit with the default model.",
+    valueName: "size"))
+  var maxMemory: String?
+
+  func validate() throws {
+    if let parallel, !(1...256).contains(parallel) { throw ValidationError("--parallel must be between 1 and 256, got \(parallel)") }
+    if let maxMemory, ParallelOptions.bytes(maxMemory) == nil {
+      throw ValidationError("--max-memory takes a size such as 2G, 512M or 1048576 bytes, got '\(maxMemory)'")
+    }
+  }
+
+  var requests: Int { parallel ?? ParallelOptions.defaultParallel }
+  var budget: Int { maxMemory.flatMap(ParallelOptions.bytes) ?? BatchEngine.defaultMemoryBudget }
+
+  /// "2G", "512M", "64K" or a number of bytes; nil when it is none of these or not positive.
+  static func bytes(_ text: String) -> Int? {
+    let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+    let units: [(String, Double)] = [("GB", 1_073_741_824), ("G", 1_073_741_824), ("MB", 1_048_576), ("M", 1_048_576), ("KB", 1024), ("K", 1024), ("B", 1)]
+    for (suffix, scale) in units where t.hasSuffix(suffix) {
+      guard let v = Double(t.dropLast(suffix.count)), v > 0, v * scale < 1e18 else { return nil }
+      return Int(v * scale)
+    }
+    guard let v = Int(t), v > 0 else { return nil }
+    return v
+  }
+}

@@ -5,10 +5,21 @@ import SSAKit
 /// plain-text request (just the answer out). Exit status: 0 every line gave a record, 1 some failed,
 /// 130 interrupted; a closed output pipe ends the run quietly.
 enum RequestRunner {
-  typealias Handler = (AggregationRequest) throws -> AggregationResult
+  /// What answers a request, safe to call from several threads at once, and how to cancel the
+  /// requests in flight.
+  struct Handler: Sendable {
+    var cancel: @Sendable () -> Void = {}
+    let answer: @Sendable (AggregationRequest) throws -> AggregationResult
 
-  /// Reads the input, then asks `makeHandler` (which may load a model) only when there is a request.
-  static func run(_ options: StreamOptions, makeHandler: () throws -> Handler) throws {
+    init(cancel: @escaping @Sendable () -> Void = {}, answer: @escaping @Sendable (AggregationRequest) throws -> AggregationResult) {
+      self.cancel = cancel
+      self.answer = answer
+    }
+  }
+
+  /// Reads the input, then asks `makeHandler` (which may load a model) only when there is a request;
+  /// `parallel` requests are in flight at once.
+  static func run(_ options: StreamOptions, parallel: Int = 1, makeHandler: () throws -> Handler) throws {
     SignalHandling.install()
     Diagnostics.quiet = options.quiet
     let reader = try options.openReader()
@@ -27,9 +38,9 @@ enum RequestRunner {
     let handle = try makeHandler()
     let sink = try options.openSink(input: reader)
     let progress = options.quiet ? nil : ProgressMeter(totalBytes: reader.totalBytes)
-    let summary = try RecordStream(reader: reader, sink: sink, progress: progress).run { request in
-      try handle(request).record(id: request.id)
-    }
+    let summary = try RecordStream(reader: reader, sink: sink, progress: progress).run(
+      parallel: parallel, work: { request, _ in try handle.answer(request) },
+      record: { request, result in result.record(id: request.id) }, stop: handle.cancel)
     if summary.interrupted {
       Diagnostics.writeStderr("ssa: interrupted after \(summary.records) records\n")
       throw ExitCode(130)
@@ -59,7 +70,7 @@ enum RequestRunner {
       let hint = looksLikeJSONLines ? " (read as plain text because the input does not start with '{'; for JSON lines give --input-format jsonl)" : ""
       throw InputFailure(message: "\(failure)\(hint)")
     }
-    let result = try makeHandler()(request)
+    let result = try makeHandler().answer(request)
     let sink = try options.openSink(input: reader)
     if options.json {
       try sink.writeLine(result.record(id: .null).serialized)

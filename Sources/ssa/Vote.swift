@@ -21,7 +21,7 @@ struct Vote: ParsableCommand {
 
   func run() throws {
     try RequestRunner.run(stream) {
-      { request in AggregationResult.majorityVote(samples: request.samples, k: k) }
+      RequestRunner.Handler { [k] request in AggregationResult.majorityVote(samples: request.samples, k: k) }
     }
   }
 }

@@ -34,16 +34,20 @@ final class ScriptedEngine: AggregationEngine {
     }
   }
 
-  func tokenCount(_ prompt: Prompt) throws -> Int { ScriptedEngine.toyCount(prompt) }
+  func encode(_ prompt: Prompt) throws -> EncodedPrompt {
+    EncodedPrompt(prompt: prompt, ids: Array(0..<ScriptedEngine.toyCount(prompt)))
+  }
 
-  func complete(_ prompt: Prompt, settings: GenerationSettings) throws -> Completion {
+  func complete(_ encoded: EncodedPrompt, settings: GenerationSettings) throws -> Completion {
+    let prompt = encoded.prompt
     completions.append((prompt, settings))
     let (text, stop) = try script(prompt, settings)
     return Completion(text: text, promptTokens: ScriptedEngine.toyCount(prompt),
                       generatedTokens: ScriptedEngine.toyCount(Prompt([.init(.user, text)])), stopReason: stop)
   }
 
-  func score(_ continuations: [Prompt], after prompt: Prompt, hiddenLayers: [Int]) throws -> [ContinuationScore] {
+  func score(_ continuations: [Prompt], after encoded: EncodedPrompt, hiddenLayers: [Int]) throws -> [ContinuationScore] {
+    let prompt = encoded.prompt
     scorings.append((prompt, continuations))
     return try zip(continuations, scorer(continuations, prompt)).map { c, lp in
       ContinuationScore(logProbability: lp, tokenCount: ScriptedEngine.toyCount(c),

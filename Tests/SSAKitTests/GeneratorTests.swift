@@ -16,7 +16,13 @@ final class GeneratorTests: XCTestCase {
     generator = Generator(model: model, tokenizer: tokenizer)
   }
 
-  func run(_ settings: DecodeSettings, prompt: [Int]? = nil, session: Session? = nil,
+  /// Settings with no stop sequences or tokens unless given (the generation path's defaults stop at
+  /// `</answer>` and end-of-text).
+  func settings(maxTokens: Int = 512, stopSequences: [String] = [], stopTokens: [String] = []) -> GenerationSettings {
+    GenerationSettings(maxTokens: maxTokens, stopSequences: stopSequences, stopTokens: stopTokens)
+  }
+
+  func run(_ settings: GenerationSettings, prompt: [Int]? = nil, session: Session? = nil,
            onText: ((String) -> Bool)? = nil) throws -> GenerationResult {
     let s = try session ?? Session(model: model, capacity: 128, cacheType: .f32)
     return try generator.generate(prompt: prompt ?? self.prompt, session: s, settings: settings, onText: onText)
@@ -24,7 +30,7 @@ final class GeneratorTests: XCTestCase {
 
   func testMaxTokensAndStreamedTextEqualsDecode() throws {
     var streamed = ""
-    let result = try run(DecodeSettings(maxTokens: 20)) { piece in
+    let result = try run(settings(maxTokens: 20)) { piece in
       streamed += piece
       return true
     }
@@ -36,54 +42,55 @@ final class GeneratorTests: XCTestCase {
   }
 
   func testStopsRightAfterStopString() throws {
-    let full = try run(DecodeSettings(maxTokens: 20))
+    let full = try run(settings(maxTokens: 20))
     // A stop string taken from the middle of the free continuation: generation must end right after it.
     let text = full.text
     let start = text.index(text.startIndex, offsetBy: text.count / 3)
     let end = text.index(start, offsetBy: min(4, text.distance(from: start, to: text.endIndex)))
     let stop = String(text[start..<end])
     let first = try XCTUnwrap(text.range(of: stop))
-    let stopped = try run(DecodeSettings(maxTokens: 20, stopStrings: [stop]))
-    XCTAssertEqual(stopped.stopReason, .stopString)
+    let stopped = try run(settings(maxTokens: 20, stopSequences: [stop]))
+    XCTAssertEqual(stopped.stopReason, .stopSequence)
     XCTAssertEqual(stopped.text, String(text[..<first.upperBound]))
     XCTAssertLessThan(stopped.tokens.count, full.tokens.count)
   }
 
   func testStopTokenEndsWithoutText() throws {
-    let full = try run(DecodeSettings(maxTokens: 10))
-    let stopToken = full.tokens[4]
+    let full = try run(settings(maxTokens: 10))
+    // a token of the free continuation past its start that has a text of its own (stop tokens are named by text)
+    let stopToken = try XCTUnwrap(full.tokens.dropFirst(2).first { tokenizer.tokenText($0) != nil })
     let firstAt = try XCTUnwrap(full.tokens.firstIndex(of: stopToken))
-    let stopped = try run(DecodeSettings(maxTokens: 10, stopTokens: [stopToken]))
+    let stopped = try run(settings(maxTokens: 10, stopTokens: [try XCTUnwrap(tokenizer.tokenText(stopToken))]))
     XCTAssertEqual(stopped.stopReason, .endOfText)
     XCTAssertEqual(stopped.tokens, Array(full.tokens[..<firstAt]))
   }
 
   func testContextFullStops() throws {
     let session = try Session(model: model, capacity: prompt.count + 5, cacheType: .f32)
-    let result = try run(DecodeSettings(maxTokens: 50), session: session)
+    let result = try run(settings(maxTokens: 50), session: session)
     XCTAssertEqual(result.stopReason, .contextFull)
     XCTAssertEqual(result.tokens.count, 6)  // the last sampled token needs no cache slot
-    XCTAssertThrowsError(try run(DecodeSettings(), prompt: Array(repeating: 3, count: 200)))
+    XCTAssertThrowsError(try run(settings(), prompt: Array(repeating: 3, count: 200)))
   }
 
   func testReusedPrefixGivesTheSameTokens() throws {
     let session = try Session(model: model, capacity: 128, cacheType: .f32)
-    let a = try run(DecodeSettings(maxTokens: 12), session: session)
+    let a = try run(settings(maxTokens: 12), session: session)
     // Same prompt start, different tail: only the tail is run again.
     let other = prompt.prefix(5) + [300, 301]
-    let b = try run(DecodeSettings(maxTokens: 12), prompt: Array(other), session: session)
+    let b = try run(settings(maxTokens: 12), prompt: Array(other), session: session)
     XCTAssertEqual(b.prefillTokens, 2)
-    let fresh = try run(DecodeSettings(maxTokens: 12), prompt: Array(other))
+    let fresh = try run(settings(maxTokens: 12), prompt: Array(other))
     XCTAssertEqual(b.tokens, fresh.tokens)
     // Back to the first prompt: its tokens are no longer cached beyond the shared 5.
-    let c = try run(DecodeSettings(maxTokens: 12), session: session)
+    let c = try run(settings(maxTokens: 12), session: session)
     XCTAssertEqual(c.prefillTokens, 2)
     XCTAssertEqual(c.tokens, a.tokens)
   }
 
   func testCancelFromStream() throws {
     var pieces = 0
-    let result = try run(DecodeSettings(maxTokens: 20)) { _ in
+    let result = try run(settings(maxTokens: 20)) { _ in
       pieces += 1
       return pieces < 3
     }

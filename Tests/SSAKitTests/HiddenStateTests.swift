@@ -43,8 +43,9 @@ final class HiddenStateTests: XCTestCase {
     let engine = ModelEngine(model: model, tokenizer: try Tokenizer(gguf: model.file), cacheType: .f32)
     let prompt = PromptFormat.answer.render(question: "What is 2 + 2?", samples: ["A: 4", "A: 5"])
     let continuations = ["4", "5", "22"].map { PromptFormat.answer.choiceContinuation($0) }
-    let plain = try engine.score(continuations, after: prompt, hiddenLayers: [])
-    let probed = try engine.score(continuations, after: prompt, hiddenLayers: [1, 0])
+    let encoded = try engine.encode(prompt)
+    let plain = try engine.score(continuations, after: encoded, hiddenLayers: [])
+    let probed = try engine.score(continuations, after: encoded, hiddenLayers: [1, 0])
     XCTAssertEqual(plain.map(\.tokenCount), probed.map(\.tokenCount))
     for (a, b) in zip(plain, probed) {
       XCTAssertEqual(a.logProbability, b.logProbability, accuracy: 1e-4)

@@ -51,9 +51,9 @@ final class SamplingTests: XCTestCase {
     let tokenizer = try Tokenizer(gguf: model.file)
     let generator = Generator(model: model, tokenizer: tokenizer)
     let prompt = tokenizer.encode("Question: Tom has 3 apples and buys 5 more. How many apples does he have?\nAnswer:", special: false)
-    let settings = DecodeSettings(
+    let settings = GenerationSettings(
       maxTokens: 24, sampling: SamplingSettings(temperature: 0.9, topK: 40, topP: 0.95, seed: 42),
-      stopTokens: generator.defaultStopTokens)
+      stopSequences: [], stopTokens: generator.defaultStopTokens)
     var texts: [String] = []
     let saved = ssa_get_threads()
     defer { ssa_set_threads(saved) }

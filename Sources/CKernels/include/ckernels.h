@@ -164,6 +164,18 @@ void ssa_attention(int kv_type, const void *k_cache, const void *v_cache, int64_
                    int n_heads, int n_kv_heads, int head_dim, float scale, const float *q, int64_t ld_q,
                    int64_t pos0, int64_t n, float *out, int64_t ld_out, void *scratch);
 
+// Decode attention of several sequences at once: query row i (q + i * ld_q, n_heads * head_dim floats)
+// is one token at position seqs[i].pos of its own sequence, attending over that sequence's cache
+// positions 0..pos. Each row gets exactly what ssa_attention with n = 1 gives it; the (sequence, KV
+// head) items are split across threads in one parallel region.
+typedef struct {
+  const void *k_cache, *v_cache;  // the sequence's cache of this layer
+  int64_t capacity;
+  int64_t pos;
+} ssa_attn_seq;
+void ssa_attention_decode_batch(int kv_type, const ssa_attn_seq *seqs, int64_t n_seq, int n_heads, int n_kv_heads,
+                                int head_dim, float scale, const float *q, int64_t ld_q, float *out, int64_t ld_out);
+
 // ---- conversion (converter, load-time requantization) -----------------------------------------------
 // Nonzero when ssa_quantize_rows can produce the type (F32, F16, BF16, Q8_0, Q4_0).
 int ssa_can_quantize(int type);

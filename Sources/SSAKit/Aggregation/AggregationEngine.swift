@@ -4,11 +4,12 @@
 /// - Tokenize a `Prompt` through `prompt.pieces(specialTokens:)`: special tokens only from template
 ///   text, every `.text` piece encoded with special-token parsing off. No BOS is added (none of the
 ///   three formats has one).
-/// - Prompts of one run share their template head (`prompt.fixedPrefix`): keep the KV cache of the
-///   previous prompt and reuse its longest common token prefix, so the instruction text is computed
-///   once per run, not once per request.
-/// - Deterministic: the same prompt and settings give the same result (sampling uses `settings.seed`,
-///   reseeded per call).
+/// - Prompts of one run share their template head (the format's instruction text), and the orders of
+///   one sample set share the question too: reuse the keys and values of the longest token prefix a
+///   prompt shares with one computed before, so the shared text is computed once.
+/// - Deterministic: the same prompt and settings give the same result (sampling uses the settings'
+///   seed, reseeded per call), whatever else the engine runs at the same time.
+/// - Safe to call from several threads at once when `maxConcurrentRequests` is above 1.
 /// - Throw (a typed, described error) for runtime failures; the pipeline turns them into an error record.
 public protocol AggregationEngine: AnyObject {
   /// Tokens the model attends to, prompt and generated together.
@@ -20,12 +21,15 @@ public protocol AggregationEngine: AnyObject {
   /// The `calibrated` method's weights recorded in the model file, or nil; a malformed record throws.
   func recordedCalibration() throws -> Calibration?
 
-  /// The number of tokens `prompt` encodes to (what `complete` would prefill).
-  func tokenCount(_ prompt: Prompt) throws -> Int
+  /// Requests that may run at once (callers on that many threads); 1 for a sequential engine.
+  var maxConcurrentRequests: Int { get }
+
+  /// The prompt as token ids (what `complete` prefills), encoded once and handed back to run it.
+  func encode(_ prompt: Prompt) throws -> EncodedPrompt
 
   /// Generates a continuation of `prompt`. The returned text is the decoded new tokens only, the stop
   /// sequence included when generation stopped on it, end-of-text tokens excluded.
-  func complete(_ prompt: Prompt, settings: GenerationSettings) throws -> Completion
+  func complete(_ prompt: EncodedPrompt, settings: GenerationSettings) throws -> Completion
 
   /// For `--choose` and the order-free methods: each continuation right after `prompt`, teacher-forced:
   /// its log-probability (natural log, summed over its tokens), its token count, and the model's
@@ -33,15 +37,32 @@ public protocol AggregationEngine: AnyObject {
   /// empty when none are asked for). Prefill the prompt once and share its KV cache across the
   /// continuations. Tokenize each continuation on its own (through `pieces`, like a prompt): a model
   /// generating after the prompt's last token could not merge tokens across that seam either.
-  func score(_ continuations: [Prompt], after prompt: Prompt, hiddenLayers: [Int]) throws -> [ContinuationScore]
+  func score(_ continuations: [Prompt], after prompt: EncodedPrompt, hiddenLayers: [Int]) throws -> [ContinuationScore]
+}
+
+/// A prompt and its token ids, as the engine that runs it encoded them.
+public struct EncodedPrompt: Equatable, Sendable {
+  public let prompt: Prompt
+  public let ids: [Int]
+  public var count: Int { ids.count }
+
+  public init(prompt: Prompt, ids: [Int]) {
+    self.prompt = prompt
+    self.ids = ids
+  }
 }
 
 extension AggregationEngine {
   /// The `calibrated` method's weights recorded in the model file (none by default).
   public func recordedCalibration() throws -> Calibration? { nil }
 
+  public var maxConcurrentRequests: Int { 1 }
+
+  /// The number of tokens `prompt` encodes to.
+  public func tokenCount(_ prompt: Prompt) throws -> Int { try encode(prompt).count }
+
   /// The log-probability of each continuation after `prompt` (see `score`).
-  public func logProbabilities(of continuations: [Prompt], after prompt: Prompt) throws -> [Double] {
+  public func logProbabilities(of continuations: [Prompt], after prompt: EncodedPrompt) throws -> [Double] {
     try score(continuations, after: prompt, hiddenLayers: []).map(\.logProbability)
   }
 }
@@ -61,48 +82,3 @@ public struct ContinuationScore: Equatable, Sendable {
   }
 }
 
-/// How to generate: greedy when `temperature` is 0.
-public struct GenerationSettings: Equatable, Sendable {
-  /// New tokens at most (already capped by the pipeline to the context left after the prompt).
-  public var maxTokens: Int
-  public var temperature: Double
-  /// Sample among the `topK` most likely tokens; 0 means no limit.
-  public var topK: Int
-  public var seed: UInt64
-  /// Stop once the generated text ends with one of these (kept in the output): `</answer>`.
-  public var stopSequences: [String]
-  /// Special tokens that end generation (not part of the output): `<|endoftext|>`, and `<|im_end|>`
-  /// for the chat format.
-  public var stopTokens: [String]
-
-  public init(maxTokens: Int = 512, temperature: Double = 0, topK: Int = 0, seed: UInt64 = 0,
-              stopSequences: [String] = [PromptFormat.stopSequence], stopTokens: [String] = ["<|endoftext|>"]) {
-    self.maxTokens = maxTokens
-    self.temperature = temperature
-    self.topK = topK
-    self.seed = seed
-    self.stopSequences = stopSequences
-    self.stopTokens = stopTokens
-  }
-}
-
-/// What a generation produced.
-public struct Completion: Equatable, Sendable {
-  public enum StopReason: String, Equatable, Sendable {
-    case stopSequence
-    case endOfText
-    case maxTokens
-  }
-
-  public var text: String
-  public var promptTokens: Int
-  public var generatedTokens: Int
-  public var stopReason: StopReason
-
-  public init(text: String, promptTokens: Int, generatedTokens: Int, stopReason: StopReason) {
-    self.text = text
-    self.promptTokens = promptTokens
-    self.generatedTokens = generatedTokens
-    self.stopReason = stopReason
-  }
-}

@@ -54,7 +54,7 @@ public struct AggregationOptions: Equatable, Sendable {
     var stops = ["<|endoftext|>"]
     if format == .chat { stops.append("<|im_end|>") }
     return GenerationSettings(maxTokens: max(0, min(maxTokens, contextLength - promptTokens)),
-                              temperature: temperature, topK: topK, seed: seed,
+                              sampling: SamplingSettings(temperature: Float(temperature), topK: topK, seed: seed),
                               stopSequences: [PromptFormat.stopSequence], stopTokens: stops)
   }
 }

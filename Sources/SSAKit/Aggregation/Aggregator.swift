@@ -3,7 +3,7 @@ import Foundation
 /// The decisions of `ssa aggregate`, over any `AggregationEngine`: which samples, whether to run the
 /// model at all (unanimous sets), fitting the context (error or truncation), free generation or
 /// constrained choice, extracting the answer, the majority fallback, and grouping for large k.
-public final class Aggregator {
+public final class Aggregator: @unchecked Sendable {
   public let engine: AggregationEngine
   public let options: AggregationOptions
   /// The fitted weights of the `calibrated` method (and its probe), from the model file.
@@ -62,12 +62,11 @@ public final class Aggregator {
     case .majority:
       outcome = Outcome(answer: vote.winner?.text, source: .majority)
     case .generate:
-      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: samples)
-      outcome = try generate(prompt: prompt, promptTokens: promptTokens)
+      outcome = try generate(prompt: fittedPrompt(question: question, samples: samples))
     case .choose:
-      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: samples)
+      let prompt = try fittedPrompt(question: question, samples: samples)
       outcome = try choose(prompt: prompt, candidates: vote.candidates)
-      outcome.promptTokens = promptTokens
+      outcome.promptTokens = prompt.count
     case .debiased:
       outcome = try picked(question: question, samples: samples, vote: vote) { $0.meanLogProbability }
     case .tiebreak:
@@ -128,8 +127,8 @@ public final class Aggregator {
     var tokenCounts: [Int] = candidates.map { _ in 0 }
     var promptTokens = 0
     for offset in offsets {
-      let (prompt, tokens) = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
-      promptTokens += tokens
+      let prompt = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
+      promptTokens += prompt.count
       let scores = candidates.isEmpty ? [] : try engine.score(continuations, after: prompt, hiddenLayers: layers)
       guard scores.count == candidates.count else { throw AggregationError.badTokenCount(scores.count) }
       orderScores.append(scores.map(\.logProbability))
@@ -172,8 +171,7 @@ public final class Aggregator {
     var total = Outcome(answer: nil, source: .model)
     var answers: [Answer?] = []
     for offset in CandidateEvidence.offsets(k: samples.count, rotations: options.rotations) {
-      let (prompt, promptTokens) = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
-      let outcome = try generate(prompt: prompt, promptTokens: promptTokens)
+      let outcome = try generate(prompt: fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset)))
       total.promptTokens += outcome.promptTokens
       total.generatedTokens += outcome.generatedTokens
       answers.append(outcome.answer.flatMap { Answer($0) })
@@ -191,26 +189,26 @@ public final class Aggregator {
     return total
   }
 
-  /// The prompt for `samples` and its token count, shortened with `--truncate` or refused when too long.
-  func fittedPrompt(question: String, samples: [String]) throws -> (Prompt, Int) {
+  /// The prompt for `samples`, encoded, shortened with `--truncate` or refused when too long.
+  func fittedPrompt(question: String, samples: [String]) throws -> EncodedPrompt {
     let context = engine.contextLength
+    let prompt: Prompt
     if options.truncate {
       let reserve = min(options.maxTokens, context / 2)
       let truncator = PromptTruncator(format: options.format, budget: context - reserve,
                                       minimumTail: options.minimumTail, contextLength: context,
                                       count: engine.tokenCount)
-      let fitted = try truncator.fit(question: question, samples: samples)
-      return (fitted.prompt, fitted.tokens)
+      prompt = try truncator.fit(question: question, samples: samples).prompt
+    } else {
+      prompt = options.format.render(question: question, samples: samples)
     }
-    let prompt = options.format.render(question: question, samples: samples)
-    let tokens = try engine.tokenCount(prompt)
-    guard tokens >= 0 else { throw AggregationError.badTokenCount(tokens) }
-    guard tokens <= context else { throw AggregationError.contextTooLong(promptTokens: tokens, contextLength: context) }
-    return (prompt, tokens)
+    let encoded = try engine.encode(prompt)
+    guard encoded.count <= context else { throw AggregationError.contextTooLong(promptTokens: encoded.count, contextLength: context) }
+    return encoded
   }
 
-  func generate(prompt: Prompt, promptTokens: Int) throws -> Outcome {
-    let settings = options.generationSettings(promptTokens: promptTokens, contextLength: engine.contextLength)
+  func generate(prompt: EncodedPrompt) throws -> Outcome {
+    let settings = options.generationSettings(promptTokens: prompt.count, contextLength: engine.contextLength)
     let completion = try engine.complete(prompt, settings: settings)
     let (answer, reasoning) = Aggregator.split(completion, format: options.format)
     return Outcome(answer: answer, source: .model, promptTokens: completion.promptTokens,
@@ -218,7 +216,7 @@ public final class Aggregator {
   }
 
   /// `--choose`: the candidate whose `<answer>X</answer>` the model finds most likely (first on a tie).
-  func choose(prompt: Prompt, candidates: [Answer]) throws -> Outcome {
+  func choose(prompt: EncodedPrompt, candidates: [Answer]) throws -> Outcome {
     guard !candidates.isEmpty else { return Outcome(answer: nil, source: .model, scores: []) }
     let continuations = candidates.map { options.format.choiceContinuation($0.text) }
     let logProbabilities = try engine.logProbabilities(of: continuations, after: prompt)

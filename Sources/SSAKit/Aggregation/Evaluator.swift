@@ -10,7 +10,7 @@
 /// `generate` runs once per set without skipping unanimous sets; its `--skip-unanimous` row is derived
 /// from that run (unanimous sets take the unanimous answer at no cost). The other methods answer a
 /// unanimous set with its answer without the model (a choice among one candidate).
-public final class Evaluator {
+public final class Evaluator: @unchecked Sendable {
   public let methods: [AggregationMethod]
   public let shuffles: Int
   public let seed: UInt64
@@ -18,7 +18,6 @@ public final class Evaluator {
   public let ks: [Int?]
   public private(set) var summaries: [EvalSummary]
   private let aggregators: [Aggregator]
-  private var recordIndex: UInt64 = 0
 
   /// The summary of the last (or only) k.
   public var summary: EvalSummary { summaries[summaries.count - 1] }
@@ -63,21 +62,68 @@ public final class Evaluator {
     return out
   }
 
-  /// Grades one request and returns its per-record result, or nil when it has no gold answer.
+  /// One request's runs (every k, order and method), before they are counted.
+  public struct Graded: Sendable {
+    public struct Run: Sendable {
+      var k: Int
+      var order: Int
+      var method: Int
+      var result: AggregationResult?
+      var failure: String?
+    }
+    let request: AggregationRequest
+    let index: Int
+    var runs: [Run] = []
+  }
+
+  /// Grades one request (the sequential form of `grade` then `add`); its per-record result, or nil
+  /// when it has no gold answer.
   public func evaluate(_ request: AggregationRequest) throws -> JSON? {
+    defer { sequentialIndex += 1 }
+    return add(try grade(request, index: sequentialIndex))
+  }
+  private var sequentialIndex = 0
+
+  /// Runs every method on every order and k of `request`, the `index`-th line of the input (it seeds
+  /// the shuffles). Thread-safe: requests may be graded in parallel and added in input order.
+  public func grade(_ request: AggregationRequest, index: Int) throws -> Graded {
+    var graded = Graded(request: request, index: index)
+    guard request.gold != nil else { return graded }
+    for (ki, k) in ks.enumerated() {
+      for order in 0...shuffles {
+        let all = Evaluator.ordered(request.samples, order: order, seed: seed, index: UInt64(index))
+        let samples = k.map { Array(all.prefix($0)) } ?? all
+        for (m, aggregator) in aggregators.enumerated() {
+          var run = Graded.Run(k: ki, order: order, method: m)
+          do {
+            run.result = try aggregator.aggregate(question: request.question, samples: samples)
+          } catch let interrupted as GenerationInterrupted {
+            throw interrupted
+          } catch {
+            run.failure = "\(error)"
+          }
+          graded.runs.append(run)
+        }
+      }
+    }
+    return graded
+  }
+
+  /// Counts a graded request into the summaries; its per-record result, or nil when it has no gold.
+  public func add(_ graded: Graded) -> JSON? {
+    let request = graded.request
     guard let gold = request.gold else {
       for i in summaries.indices { summaries[i].withoutGold += 1 }
       return nil
     }
-    let index = recordIndex
-    recordIndex += 1
     var fields: [(String, JSON)] = [("id", request.id), ("gold", .string(gold))]
     var runs: [JSON] = []
     var failure: String?
+    let single = ks.count == 1 && shuffles == 0 && methods.count == 1
     for (ki, k) in ks.enumerated() {
       summaries[ki].records += 1
       for order in 0...shuffles {
-        let all = Evaluator.ordered(request.samples, order: order, seed: seed, index: index)
+        let all = Evaluator.ordered(request.samples, order: order, seed: seed, index: UInt64(graded.index))
         let samples = k.map { Array(all.prefix($0)) } ?? all
         let vote = MajorityVote(samples: samples)
         let majorityCorrect = Answer.isCorrect(vote.winner?.text, gold: gold)
@@ -92,21 +138,17 @@ public final class Evaluator {
           ]
         }
         var rowIndex = 0
-        for (m, aggregator) in aggregators.enumerated() {
-          var result: AggregationResult?
-          do {
-            result = try aggregator.aggregate(question: request.question, samples: samples)
-          } catch let interrupted as GenerationInterrupted {
-            throw interrupted
-          } catch {
-            failure = failure ?? "\(error)"
+        for run in graded.runs where run.k == ki && run.order == order {
+          let result = run.result
+          if let f = run.failure {
+            failure = failure ?? f
             summaries[ki].failed += 1
           }
           let correct = Answer.isCorrect(result?.answer, gold: gold)
           summaries[ki].rows[rowIndex].add(result: result, correct: correct, majorityCorrect: majorityCorrect,
                                            order: order, vote: vote)
           rowIndex += 1
-          if methods[m] == .generate {
+          if methods[run.method] == .generate {
             // the same run, with unanimous sets answered without the model
             var skipped = result
             if vote.isUnanimous, let winner = vote.winner {
@@ -116,7 +158,7 @@ public final class Evaluator {
                                              majorityCorrect: majorityCorrect, order: order, vote: vote)
             rowIndex += 1
           }
-          if ks.count == 1 && shuffles == 0 && methods.count == 1 {
+          if single {
             fields += [
               ("answer", result?.answer.map(JSON.string) ?? .null),
               ("source", result.map { .string($0.source.rawValue) } ?? .null),
@@ -129,11 +171,11 @@ public final class Evaluator {
               fields.append(("scores", .object(scores.map { ($0.answer, .double($0.logProbability)) })))
             }
           } else {
-            var run: [(String, JSON)] = [("method", .string(methods[m].rawValue)), ("order", .int(order))]
-            if let k { run.append(("k", .int(k))) }
-            run += [("answer", result?.answer.map(JSON.string) ?? .null), ("correct", .bool(correct)),
-                    ("seconds", .double((((result?.seconds ?? 0) + (result?.reusedSeconds ?? 0)) * 1e6).rounded() / 1e6))]
-            runs.append(.object(run))
+            var entry: [(String, JSON)] = [("method", .string(methods[run.method].rawValue)), ("order", .int(order))]
+            if let k { entry.append(("k", .int(k))) }
+            entry += [("answer", result?.answer.map(JSON.string) ?? .null), ("correct", .bool(correct)),
+                      ("seconds", .double((((result?.seconds ?? 0) + (result?.reusedSeconds ?? 0)) * 1e6).rounded() / 1e6))]
+            runs.append(.object(entry))
           }
         }
       }

@@ -30,6 +30,22 @@ public final class KVCache: @unchecked Sendable {
 
   deinit { alignedFree(storage) }
 
+  /// Positions 0..<length of every layer and head copied from `other` (same model and type), which
+  /// must hold them; this cache then holds `length` positions.
+  public func copyPrefix(from other: KVCache, length: Int) {
+    precondition(other.type == type && other.layerCount == layerCount && length <= other.length && length <= capacity)
+    let element = type == .f16 ? 2 : 4
+    let rowBytes = length * headDim * element
+    for layer in 0..<layerCount {
+      for (dst, src) in [(keys(layer), other.keys(layer)), (values(layer), other.values(layer))] {
+        for h in 0..<kvHeadCount {
+          (dst + h * capacity * headDim * element).copyMemory(from: src + h * other.capacity * headDim * element, byteCount: rowBytes)
+        }
+      }
+    }
+    self.length = length
+  }
+
   @inline(__always) public func keys(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer) * layerBytes }
   @inline(__always) public func values(_ layer: Int) -> UnsafeMutableRawPointer { storage + (2 * layer + 1) * layerBytes }
 }

@@ -18,6 +18,9 @@ final class RunState {
   let logitRows: Int
   let matmulScratch: UnsafeMutableRawPointer
   let attentionScratch: UnsafeMutableRawPointer
+  let attentionScratchBytes: Int
+  /// [maxTokens x hidden]: output rows of a captured layer, gathered (ForwardPass).
+  var gather: [Float]
   let byteCount: Int
 
   private var allocations: [UnsafeMutableRawPointer] = []
@@ -60,7 +63,9 @@ final class RunState {
                                                   Int64(c.intermediateSize), Int64(maxTokens)))
     }
     matmulScratch = buffer(scratch)
-    attentionScratch = buffer(ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens), Int32(c.kvHeadCount), Int32(c.headDim)))
+    attentionScratchBytes = ssa_attention_scratch_size(Int64(capacity), Int64(maxTokens), Int32(c.kvHeadCount), Int32(c.headDim))
+    attentionScratch = buffer(max(attentionScratchBytes, 64))
+    gather = []
     byteCount = total
     self.allocations = allocations
   }

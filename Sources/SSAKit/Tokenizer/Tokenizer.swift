@@ -179,6 +179,13 @@ public final class Tokenizer: @unchecked Sendable {
     return vocabulary.find(Array(ByteEncoder.token(ofBytes: Array(text.utf8)).utf8)).map { Int($0.0) }
   }
 
+  /// A text that `tokenId` maps back to `id` (a control token's spelling, or the token's text), or nil.
+  public func tokenText(_ id: Int) -> String? {
+    guard id >= 0, id < data.tokens.count else { return nil }
+    for text in [data.tokens[id], decode([id])] where tokenId(text) == id { return text }
+    return nil
+  }
+
   /// Whether `id` is a control token (`<|endoftext|>`, `<|im_start|>`, ...).
   public func isControl(_ id: Int) -> Bool {
     id >= 0 && id < data.tokenTypes.count && data.tokenTypes[id] == .control
