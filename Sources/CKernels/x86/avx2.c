@@ -83,6 +83,13 @@ INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x)
   return s;
 }
 
+// s + the products of 8 rows' 4-byte groups (|w|, with w's signs moved to x) and 4 activation
+// bytes broadcast to the lanes, summed per lane: maddubs, then madd with 1s to widen the pair sums.
+INLINE __m256i madd_s8_r8(__m256i s, __m256i aw, __m256i w, __m256i x) {
+  const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(x, w));
+  return _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
 INLINE __m256 exp8(__m256 x) {
   x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
@@ -135,6 +142,10 @@ INLINE avec av_scale2(avec p, avec n) {
 #define GEMM_RM 2
 #define GEMM_RN 4
 #define GEMV_RM 4
+// Q8_0 prefill tiles: 8 rows x 4 tokens.
+#ifndef Q8_TOKENS
+#define Q8_TOKENS 4
+#endif
 #include "x86_kernels.inc"
 
 void ssa_fill_avx2(ssa_kernel_table *t) { fill_x86(t); }

@@ -86,6 +86,12 @@ INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x)
   return s;
 }
 
+// s + the products of 8 rows' 4-byte groups (|w|, with w's signs moved to x) and 4 activation
+// bytes broadcast to the lanes, summed per lane: one VNNI instruction.
+INLINE __m256i madd_s8_r8(__m256i s, __m256i aw, __m256i w, __m256i x) {
+  return _mm256_dpbusd_epi32(s, aw, _mm256_sign_epi8(x, w));
+}
+
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
 INLINE __m256 exp8(__m256 x) {
   x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
@@ -107,6 +113,10 @@ INLINE __m256 exp8(__m256 x) {
 #define GEMM_RM 4
 #define GEMM_RN 4
 #define GEMV_RM 4
+// Q8_0 prefill tiles: 8 rows x 8 tokens (8 int32 sums and 8 float sums in the 32 registers).
+#ifndef Q8_TOKENS
+#define Q8_TOKENS 8
+#endif
 // Attention computes on 16-float vectors: tiles of 6 query rows x 2 vectors of keys (a 32-key tile)
 // or x 4 vectors of dimensions (a 64-dimension head): 24 accumulators + 4 loads + a broadcast.
 #include "avx512_avec.h"
