@@ -133,7 +133,9 @@ static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
 
 static void fill(int isa) {
   ssa_fill_scalar(&tables[isa]);
+#if defined(__x86_64__)
   if (isa == ISA_AMX) ssa_fill_avx512(&tables[isa]);  // AMX adds to the AVX-512 kernels
+#endif
   if (fillers[isa]) fillers[isa](&tables[isa]);
   tables[isa].name = isa_names[isa];
 }
