@@ -1,5 +1,6 @@
 // The one place that looks at the CPU: at load time it detects the instruction sets, fills the
-// kernel table of the best one, and keeps the others this CPU can run so tests can force them.
+// kernel table of the best one (or of the best up to SSA_ISA), and keeps the others this CPU can run
+// so tests can force them.
 #include "internal.h"
 
 #include <stdlib.h>
@@ -14,9 +15,32 @@ ssa_kernel_table ssa_kernels;
 enum { ISA_SCALAR, ISA_AVX2, ISA_AVX512, ISA_AMX, ISA_NEON, ISA_COUNT };
 
 static const char *const isa_names[ISA_COUNT] = {"scalar", "avx2", "avx512vnni", "amx", "neon"};
+// How far up a set is: SSA_ISA=X keeps the sets of X's rank or below (X's own family), so an AVX-512
+// machine can run and test its AVX2 kernels as an AVX2-only CPU would.
+static const int isa_rank[ISA_COUNT] = {[ISA_SCALAR] = 0, [ISA_AVX2] = 1, [ISA_AVX512] = 2, [ISA_AMX] = 3, [ISA_NEON] = 1};
 static ssa_kernel_table tables[ISA_COUNT];
 static int available[ISA_COUNT];
 static int threads = 1;
+static int isa_cap = ISA_COUNT;  // the set SSA_ISA asked for (ISA_COUNT: none)
+static int isa_request = SSA_ISA_REQUEST_NONE;
+
+// SSA_ISA, read once: the highest kernel set to use. SSA_NO_AMX=1 (any value but 0), its older
+// spelling for one case, still means SSA_ISA=avx512vnni when SSA_ISA is unset.
+static void read_isa_request(void) {
+  const char *isa = getenv("SSA_ISA");
+  if (isa && *isa) {
+    for (int i = 0; i < ISA_COUNT; i++)
+      if (strcmp(isa, isa_names[i]) == 0) isa_cap = i;
+    isa_request = isa_cap < ISA_COUNT ? SSA_ISA_REQUEST_HONOURED : SSA_ISA_REQUEST_UNKNOWN;
+    return;
+  }
+  const char *no_amx = getenv("SSA_NO_AMX");
+  if (no_amx && *no_amx && strcmp(no_amx, "0") != 0) isa_cap = ISA_AVX512;
+}
+
+static int isa_allowed(int i) {
+  return isa_cap == ISA_COUNT || i == ISA_SCALAR || i == isa_cap || isa_rank[i] < isa_rank[isa_cap];
+}
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -45,9 +69,8 @@ static int request_tile_data(void) {
 static int has_amx_bf16;
 
 static void detect(void) {
-  // SSA_NO_AMX=1 (any value but 0) keeps the tile unit unused: AVX-512 VNNI kernels only.
-  const char *no_amx = getenv("SSA_NO_AMX");
-  const int amx_allowed = !(no_amx && *no_amx && strcmp(no_amx, "0") != 0);
+  // the tile data is only requested from the OS when AMX may run
+  const int amx_allowed = isa_allowed(ISA_AMX);
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return;
   const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
@@ -110,17 +133,23 @@ static void (*const fillers[ISA_COUNT])(ssa_kernel_table *) = {
 
 static void fill(int isa) {
   ssa_fill_scalar(&tables[isa]);
+#if defined(__x86_64__)
   if (isa == ISA_AMX) ssa_fill_avx512(&tables[isa]);  // AMX adds to the AVX-512 kernels
+#endif
   if (fillers[isa]) fillers[isa](&tables[isa]);
   tables[isa].name = isa_names[isa];
 }
 
 __attribute__((constructor)) static void ssa_dispatch_init(void) {
   available[ISA_SCALAR] = 1;
+  read_isa_request();
   detect();
+  if (isa_request == SSA_ISA_REQUEST_HONOURED && (!available[isa_cap] || !(isa_cap == ISA_SCALAR || fillers[isa_cap])))
+    isa_request = SSA_ISA_REQUEST_CAPPED;
   int best = ISA_SCALAR;
   for (int i = 0; i < ISA_COUNT; i++) {
     if (i != ISA_SCALAR && !fillers[i]) available[i] = 0;  // no kernels for it in this build
+    if (!isa_allowed(i)) available[i] = 0;
     if (!available[i]) continue;
     fill(i);
     best = i;
@@ -146,6 +175,8 @@ int ssa_cpu_has_amx_bf16(void) {
 }
 
 const char *ssa_kernel_isa(void) { return ssa_kernels.name; }
+
+int ssa_isa_request(void) { return isa_request; }
 
 int ssa_force_isa(const char *isa) {
   for (int i = 0; i < ISA_COUNT; i++) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import SSAKit
 
@@ -36,8 +37,27 @@ enum Main {
       Diagnostics.writeStderr("ssa: argument \(bad) is not valid UTF-8\n")
       exit(2)
     }
+    if let refusal = checkISARequest() {
+      Diagnostics.writeStderr("ssa: \(refusal)\n")
+      exit(2)
+    }
     let code = run(Array(CommandLine.arguments.dropFirst()))
     exit(code)
+  }
+
+  /// SSA_ISA, as the kernels read it at start-up: a name that is no kernel set is refused (a typo
+  /// would otherwise measure the wrong kernels); a set this CPU lacks is reported with the one in use.
+  static func checkISARequest() -> String? {
+    let value = ProcessInfo.processInfo.environment["SSA_ISA"] ?? ""
+    switch Int(ssa_isa_request()) {
+    case SSA_ISA_REQUEST_UNKNOWN:
+      return "SSA_ISA=\(value) is not a kernel set (scalar, avx2, avx512vnni, amx, neon)"
+    case SSA_ISA_REQUEST_CAPPED:
+      Diagnostics.writeStderr("ssa: SSA_ISA=\(value): this CPU cannot run those kernels; using \(String(cString: ssa_kernel_isa()))\n")
+      return nil
+    default:
+      return nil
+    }
   }
 
   static func run(_ arguments: [String]) -> Int32 {

@@ -102,6 +102,20 @@ final class CLITests: XCTestCase {
     }
   }
 
+  /// SSA_ISA caps the kernel sets: `ssa bench` runs and reports the named one (scalar runs on every
+  /// CPU), higher sets cannot be forced, and a name that is no kernel set is a one-line usage error.
+  func testISASwitch() throws {
+    let model = TestSupport.fixture("tiny-qwen2/untied/tiny-qwen2-untied-f32.gguf")
+    let r = try TestSupport.runSSA(["bench", "-m", model, "-p", "16", "-n", "0", "-r", "1", "-t", "1", "--json"],
+                                   environment: ["SSA_ISA": "scalar"])
+    XCTAssertEqual(r.status, 0, r.stderr)
+    guard case .array(let records) = try JSON.parse(Array(r.stdout.utf8)) else { return XCTFail(r.stdout) }
+    XCTAssertEqual(records.map { $0["cpu_info"] }, [.string("scalar")])
+    let higher = try TestSupport.runSSA(["bench-kernels", "--isas", "avx2,neon", "--threads", "1"], environment: ["SSA_ISA": "scalar"])
+    assertOneLineFailure(higher, status: 2, mentions: "cannot run")
+    assertOneLineFailure(try TestSupport.runSSA(["--help"], environment: ["SSA_ISA": "avx3"]), status: 2, mentions: "SSA_ISA=avx3")
+  }
+
   func testHelpExitsZero() throws {
     let r = try TestSupport.runSSA(["--help"])
     XCTAssertEqual(r.status, 0)

@@ -81,6 +81,16 @@ int ssa_get_threads(void);
 const char *ssa_kernel_isa(void);
 // Tests: use the named ISA's kernels (if this CPU has it); returns nonzero on success.
 int ssa_force_isa(const char *isa);
+// The environment variable SSA_ISA (scalar, avx2, avx512vnni, amx or neon), read once at start-up,
+// caps the kernel sets: the named one is the best the process picks or can force (an AVX-512 machine
+// runs its AVX2 kernels as an AVX2-only CPU would). What became of it, for the CLI to report:
+enum {
+  SSA_ISA_REQUEST_NONE = 0,      // unset
+  SSA_ISA_REQUEST_HONOURED = 1,  // the named set is in use
+  SSA_ISA_REQUEST_CAPPED = 2,    // this CPU (or build) lacks it: the best set below it is in use
+  SSA_ISA_REQUEST_UNKNOWN = 3,   // not a set name: ignored
+};
+int ssa_isa_request(void);
 
 // ---- matrix multiplication -------------------------------------------------------------------------
 // y[t][r] = sum_c x[t][c] * w[r][c] for t < n, r < rows.

@@ -65,14 +65,6 @@ INLINE __m256i dot_q4_r8(const __m256i lo[4], const __m256i hi[4], const int8_t 
   return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
 }
 
-// The same from activations already broadcast to the lanes (xq[k] = bcast4(x + 4k)).
-INLINE __m256i dot_q4_r8x(const __m256i lo[4], const __m256i hi[4], const __m256i xq[8]) {
-  __m256i s = _mm256_maddubs_epi16(lo[0], xq[0]);
-  for (int k = 1; k < 4; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(lo[k], xq[k]));
-  for (int k = 0; k < 4; k++) s = _mm256_add_epi16(s, _mm256_maddubs_epi16(hi[k], xq[4 + k]));
-  return _mm256_madd_epi16(s, _mm256_set1_epi16(1));
-}
-
 // Sum over a 32-block of int8 weight times activation for 8 rows; aw = |w|, the sign moves to x.
 INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x) {
   __m256i s = _mm256_setzero_si256();
@@ -82,6 +74,20 @@ INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x)
   }
   return s;
 }
+
+// s + the products of 8 rows' 4-byte groups (|w|, with w's signs moved to x) and 4 activation
+// bytes broadcast to the lanes, summed per lane: maddubs, then madd with 1s to widen the pair sums.
+INLINE __m256i madd_s8_r8(__m256i s, __m256i aw, __m256i w, __m256i x) {
+  const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(x, w));
+  return _mm256_add_epi32(s, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+// Q4_0 block sums of nibble (0..15) times activation: 8 maddubs results added in int16 (at most
+// 8 x 2 x 15 x 127 = 30,480), widened once at the end.
+typedef __m256i q4sum;
+INLINE q4sum q4sum_zero(void) { return _mm256_setzero_si256(); }
+INLINE q4sum q4sum_add(q4sum s, __m256i nibbles, __m256i x) { return _mm256_add_epi16(s, _mm256_maddubs_epi16(nibbles, x)); }
+INLINE __m256i q4sum_total(q4sum s) { return _mm256_madd_epi16(s, _mm256_set1_epi16(1)); }
 
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
 INLINE __m256 exp8(__m256 x) {
@@ -135,6 +141,10 @@ INLINE avec av_scale2(avec p, avec n) {
 #define GEMM_RM 2
 #define GEMM_RN 4
 #define GEMV_RM 4
+// Q8_0 prefill tiles: 8 rows x 4 tokens.
+#ifndef Q8_TOKENS
+#define Q8_TOKENS 4
+#endif
 #include "x86_kernels.inc"
 
 void ssa_fill_avx2(ssa_kernel_table *t) { fill_x86(t); }

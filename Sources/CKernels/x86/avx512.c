@@ -71,20 +71,24 @@ INLINE __m256i dot_q4_r8(const __m256i lo[4], const __m256i hi[4], const int8_t 
   return s;
 }
 
-// The same from activations already broadcast to the lanes (xq[k] = bcast4(x + 4k)).
-INLINE __m256i dot_q4_r8x(const __m256i lo[4], const __m256i hi[4], const __m256i xq[8]) {
-  __m256i s = _mm256_setzero_si256();
-  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, lo[k], xq[k]);
-  for (int k = 0; k < 4; k++) s = _mm256_dpbusd_epi32(s, hi[k], xq[4 + k]);
-  return s;
-}
-
 // Sum over a 32-block of int8 weight times activation for 8 rows; aw = |w|, the sign moves to x.
 INLINE __m256i dot_q8_r8(const __m256i aw[8], const __m256i *w, const int8_t *x) {
   __m256i s = _mm256_setzero_si256();
   for (int k = 0; k < 8; k++) s = _mm256_dpbusd_epi32(s, aw[k], _mm256_sign_epi8(bcast4(x + 4 * k), _mm256_loadu_si256(w + k)));
   return s;
 }
+
+// s + the products of 8 rows' 4-byte groups (|w|, with w's signs moved to x) and 4 activation
+// bytes broadcast to the lanes, summed per lane: one VNNI instruction.
+INLINE __m256i madd_s8_r8(__m256i s, __m256i aw, __m256i w, __m256i x) {
+  return _mm256_dpbusd_epi32(s, aw, _mm256_sign_epi8(x, w));
+}
+
+// Q4_0 block sums of nibble (0..15) times activation, accumulated by VNNI in int32.
+typedef __m256i q4sum;
+INLINE q4sum q4sum_zero(void) { return _mm256_setzero_si256(); }
+INLINE q4sum q4sum_add(q4sum s, __m256i nibbles, __m256i x) { return _mm256_dpbusd_epi32(s, nibbles, x); }
+INLINE __m256i q4sum_total(q4sum s) { return s; }
 
 // e^x for x <= 88.3, relative error ~1e-7: 2^n * e^r with |r| <= ln2/2, Taylor to degree 6.
 INLINE __m256 exp8(__m256 x) {
@@ -107,6 +111,10 @@ INLINE __m256 exp8(__m256 x) {
 #define GEMM_RM 4
 #define GEMM_RN 4
 #define GEMV_RM 4
+// Q8_0 prefill tiles: 8 rows x 8 tokens (8 int32 sums and 8 float sums in the 32 registers).
+#ifndef Q8_TOKENS
+#define Q8_TOKENS 8
+#endif
 // Attention computes on 16-float vectors: tiles of 6 query rows x 2 vectors of keys (a 32-key tile)
 // or x 4 vectors of dimensions (a 64-dimension head): 24 accumulators + 4 loads + a broadcast.
 #include "avx512_avec.h"
