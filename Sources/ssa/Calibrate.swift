@@ -39,6 +39,9 @@ struct Calibrate: ParsableCommand {
   @Option(parsing: .unconditional, help: "Orders of the samples scored: evenly spaced rotations (default: k).")
   var rotations: Int?
 
+  @Option(help: "How the model reads the samples: rotations (all in one prompt, in each order) or pointwise (each alone).")
+  var evidence: EvidenceKind = .rotations
+
   @Option(parsing: .unconditional, help: "Use the first N samples of each record (default: all).")
   var k: Int?
 
@@ -109,7 +112,7 @@ struct Calibrate: ParsableCommand {
     }
     let engine = try makeEngine(model: model, threads: threads)
     let options = AggregationOptions(format: promptFormat ?? engine.recordedPromptFormat ?? .answer, k: k,
-                                     method: .debiased, rotations: rotations)
+                                     method: .debiased, rotations: rotations, evidence: evidence)
     let aggregator = Aggregator(engine: engine, options: options)
     var records: [LabeledEvidence] = []
     var labeled = 0

@@ -14,6 +14,8 @@ public struct AggregationOptions: Equatable, Sendable {
   /// Orders of the samples read by the order-free methods (`debiased`, `ensemble`, `tiebreak`,
   /// `calibrated`): rotations of the samples, evenly spaced; nil for k (each sample in each position once).
   public var rotations: Int?
+  /// How the scoring methods read the samples: in rotations, or each alone (pointwise).
+  public var evidence: EvidenceKind
   /// When the model gives no answer, answer the majority (marked `source: fallback`).
   public var fallbackMajority: Bool
   /// When every sample states the same answer, answer it without running the model.
@@ -27,7 +29,7 @@ public struct AggregationOptions: Equatable, Sendable {
 
   public init(format: PromptFormat = .ssa, k: Int? = nil, maxTokens: Int = 512, temperature: Double = 0,
               topK: Int = 0, seed: UInt64 = 0, reasoning: Bool = false, method: AggregationMethod = .generate,
-              rotations: Int? = nil,
+              rotations: Int? = nil, evidence: EvidenceKind = .rotations,
               fallbackMajority: Bool = false, skipUnanimous: Bool = false, truncate: Bool = false,
               group: Int? = nil, minimumTail: Int = 32) {
     self.format = format
@@ -39,6 +41,7 @@ public struct AggregationOptions: Equatable, Sendable {
     self.reasoning = reasoning
     self.method = method
     self.rotations = rotations
+    self.evidence = evidence
     self.fallbackMajority = fallbackMajority
     self.skipUnanimous = skipUnanimous
     self.truncate = truncate

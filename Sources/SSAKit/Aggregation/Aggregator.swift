@@ -14,6 +14,9 @@ public final class Aggregator: @unchecked Sendable {
   public init(engine: AggregationEngine, options: AggregationOptions, calibration: Calibration? = nil,
               cache: EvidenceCache? = nil) {
     self.engine = engine
+    var options = options
+    // the calibrated method reads the samples the way its weights were fitted
+    if options.method == .calibrated, let calibration { options.evidence = calibration.evidence }
     self.options = options
     self.calibration = calibration
     self.cache = cache
@@ -97,7 +100,7 @@ public final class Aggregator: @unchecked Sendable {
     // Shared evidence keeps every layer any method of this calibration reads.
     let layers = cache == nil ? layers : (calibration?.probe.map { [$0.layer] } ?? [])
     let key = EvidenceCache.Key(question: question, samples: samples, rotations: options.rotations,
-                                format: options.format, layers: layers)
+                                evidence: options.evidence, format: options.format, layers: layers)
     if let cache, let (full, seconds) = cache[key] {
       let evidence = full.selecting(chosen)
       var outcome = Aggregator.pick(evidence, scores: score(evidence))
@@ -114,38 +117,46 @@ public final class Aggregator: @unchecked Sendable {
     return Aggregator.pick(used, scores: score(used))
   }
 
-  /// The model's evidence on the candidates of `vote` (all of them, or those at `only`), read in the
-  /// rotations of `options.rotations`, with the hidden states of `layers`.
+  /// The model's evidence on the candidates of `vote` (all of them, or those at `only`), with the
+  /// hidden states of `layers`: read in the rotations of `options.rotations`, or (pointwise) with each
+  /// sample alone in the prompt, scored on its own answer.
   public func evidence(question: String, samples: [String], vote: MajorityVote, only: [Int]? = nil,
                        layers: [Int] = []) throws -> CandidateEvidence {
     let chosen = only ?? Array(vote.candidates.indices)
     let candidates = chosen.map { vote.candidates[$0] }
     let continuations = candidates.map { options.format.choiceContinuation($0.text) }
-    let offsets = CandidateEvidence.offsets(k: samples.count, rotations: options.rotations)
+    var sums = EvidenceSums(candidates: candidates.count, layers: layers.count)
     var orderScores: [[Double]] = []
-    var hiddenSums: [[[Float]]] = candidates.map { _ in layers.map { _ in [] } }
-    var tokenCounts: [Int] = candidates.map { _ in 0 }
     var promptTokens = 0
-    for offset in offsets {
-      let prompt = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
-      promptTokens += prompt.count
-      let scores = candidates.isEmpty ? [] : try engine.score(continuations, after: prompt, hiddenLayers: layers)
-      guard scores.count == candidates.count else { throw AggregationError.badTokenCount(scores.count) }
-      orderScores.append(scores.map(\.logProbability))
-      for (c, score) in scores.enumerated() {
-        tokenCounts[c] = score.tokenCount
-        for (l, h) in score.hidden.enumerated() where l < layers.count {
-          if hiddenSums[c][l].isEmpty { hiddenSums[c][l] = h } else {
-            for i in 0..<min(h.count, hiddenSums[c][l].count) { hiddenSums[c][l][i] += h[i] }
-          }
-        }
+    let offsets: [Int]
+    switch options.evidence {
+    case .rotations:
+      offsets = CandidateEvidence.offsets(k: samples.count, rotations: options.rotations)
+      for offset in offsets {
+        let prompt = try fittedPrompt(question: question, samples: CandidateEvidence.rotated(samples, by: offset))
+        promptTokens += prompt.count
+        let scores = candidates.isEmpty ? [] : try engine.score(continuations, after: prompt, hiddenLayers: layers)
+        guard scores.count == candidates.count else { throw AggregationError.badTokenCount(scores.count) }
+        orderScores.append(scores.map(\.logProbability))
+        for (c, score) in scores.enumerated() { sums.add(score, to: c) }
       }
+    case .pointwise:
+      offsets = []
+      var logProbabilities = [Double](repeating: 0, count: candidates.count)
+      for (i, sample) in samples.enumerated() {
+        guard let answer = vote.answers[i], let c = candidates.firstIndex(of: answer) else { continue }
+        let prompt = try fittedPrompt(question: question, samples: [sample])
+        promptTokens += prompt.count
+        let scores = try engine.score([continuations[c]], after: prompt, hiddenLayers: layers)
+        guard scores.count == 1 else { throw AggregationError.badTokenCount(scores.count) }
+        logProbabilities[c] += scores[0].logProbability
+        sums.add(scores[0], to: c)
+      }
+      orderScores = [zip(logProbabilities, sums.counts).map { $1 > 0 ? $0 / Double($1) : 0 }]
     }
-    let n = Float(offsets.count)
-    let hidden = hiddenSums.map { $0.map { $0.map { $0 / n } } }
     return CandidateEvidence(candidates: candidates, counts: chosen.map { vote.counts[$0] }, sampleCount: samples.count,
-                             offsets: offsets, orderLogProbabilities: orderScores, tokenCounts: tokenCounts,
-                             hidden: hidden, promptTokens: promptTokens)
+                             offsets: offsets, orderLogProbabilities: orderScores, tokenCounts: sums.tokenCounts,
+                             hidden: sums.meanHidden, promptTokens: promptTokens)
   }
 
   /// The candidate with the highest score (the first on a tie), with every score in the record.

@@ -14,6 +14,8 @@ public struct CandidateEvidence: Sendable {
   /// Samples in the set (those without an answer included).
   public let sampleCount: Int
   /// The sample offsets of the orders scored: order r puts sample `(i + offsets[r]) % k` at position i.
+  /// Empty for pointwise evidence (each sample read alone; one row of log-probabilities, each
+  /// candidate's mean over its samples).
   public let offsets: [Int]
   /// [order][candidate]: the log-probability of the candidate's answer after the prompt in that order.
   public let orderLogProbabilities: [[Double]]
@@ -68,5 +70,41 @@ public struct CandidateEvidence: Sendable {
     guard !samples.isEmpty else { return samples }
     let o = offset % samples.count
     return Array(samples[o...] + samples[..<o])
+  }
+}
+
+/// How the model reads a sample set for the scoring methods.
+public enum EvidenceKind: String, CaseIterable, Sendable {
+  /// All samples in one prompt, in rotations of their order (each sample in each position once).
+  case rotations
+  /// Each sample alone in the prompt, its own answer scored after it: no order at all, and about a
+  /// quarter of the tokens of four rotations.
+  case pointwise
+}
+
+/// Running sums of continuation scores per candidate: hidden states and token counts.
+struct EvidenceSums {
+  var hiddenSums: [[[Float]]]
+  var counts: [Int]
+  var tokenCounts: [Int]
+
+  init(candidates: Int, layers: Int) {
+    hiddenSums = Array(repeating: Array(repeating: [], count: layers), count: candidates)
+    counts = Array(repeating: 0, count: candidates)
+    tokenCounts = Array(repeating: 0, count: candidates)
+  }
+
+  mutating func add(_ score: ContinuationScore, to c: Int) {
+    counts[c] += 1
+    tokenCounts[c] = score.tokenCount
+    for (l, h) in score.hidden.enumerated() where l < hiddenSums[c].count {
+      if hiddenSums[c][l].isEmpty { hiddenSums[c][l] = h } else {
+        for i in 0..<min(h.count, hiddenSums[c][l].count) { hiddenSums[c][l][i] += h[i] }
+      }
+    }
+  }
+
+  var meanHidden: [[[Float]]] {
+    zip(hiddenSums, counts).map { layers, n in layers.map { $0.map { $0 / Float(max(n, 1)) } } }
   }
 }

@@ -8,6 +8,7 @@ public final class EvidenceCache: @unchecked Sendable {
     public var question: String
     public var samples: [String]
     public var rotations: Int?
+    public var evidence: EvidenceKind
     public var format: PromptFormat
     public var layers: [Int]
   }

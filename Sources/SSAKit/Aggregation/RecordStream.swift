@@ -76,11 +76,11 @@ public final class RecordStream {
                           work: @escaping @Sendable (AggregationRequest, Int) throws -> Result,
                           record: (AggregationRequest, Result) -> JSON?,
                           stop: () -> Void = {}) throws -> Summary {
+    // a request's index is its line's (0-based), whatever else is read around it
     if parallel <= 1 {
-      var index = 0
       var accepted = true
       return try run(until: { !accepted || done() }) { request in
-        defer { index += 1 }
+        let index = reader.lineNumber - 1
         guard accept(request) else {
           accepted = false
           return nil
@@ -119,7 +119,8 @@ public final class RecordStream {
     while !SignalHandling.interrupted, !summary.outputClosed, !done() {
       guard let line = try reader.next() else { break }
       let number = reader.lineNumber
-      let index = read
+      let index = number - 1
+      let slot = read
       read += 1
       do {
         let request: AggregationRequest
@@ -133,7 +134,7 @@ public final class RecordStream {
           read -= 1
           break
         }
-        pool.submit(index) {
+        pool.submit(slot) {
           do {
             return .done(request, try work(request, index))
           } catch {
@@ -141,7 +142,7 @@ public final class RecordStream {
           }
         }
       } catch let failure as RequestFailure {
-        results[index] = .failed(AggregationResult.errorRecord(id: failure.id, line: number, error: failure.description))
+        results[slot] = .failed(AggregationResult.errorRecord(id: failure.id, line: number, error: failure.description))
       }
       // keep at most `parallel` requests in flight, writing what is ready
       while pool.inFlight >= parallel {

@@ -10,12 +10,16 @@ public struct Calibration: Equatable, Sendable {
   public var logProbabilityWeight: Double
   public var probeWeight: Double
   public var probe: Probe?
+  /// How the model read the samples when the weights were fitted (and so must read them now).
+  public var evidence: EvidenceKind
 
-  public init(shareWeight: Double, logProbabilityWeight: Double, probeWeight: Double = 0, probe: Probe? = nil) {
+  public init(shareWeight: Double, logProbabilityWeight: Double, probeWeight: Double = 0, probe: Probe? = nil,
+              evidence: EvidenceKind = .rotations) {
     self.shareWeight = shareWeight
     self.logProbabilityWeight = logProbabilityWeight
     self.probeWeight = probeWeight
     self.probe = probe
+    self.evidence = evidence
   }
 
   /// A linear probe on the hidden state after a candidate's teacher-forced `<answer>X</answer>`
@@ -91,7 +95,15 @@ public struct Calibration: Equatable, Sendable {
       probe = Probe(layer: Int(layer), mean: try vector("probe.mean"), scale: scale,
                     weights: try vector("probe.weights"), bias: try number("probe.bias") ?? 0)
     }
-    self.init(shareWeight: share, logProbabilityWeight: lp, probeWeight: probeWeight, probe: probe)
+    let evidenceKey = Calibration.prefix + "evidence"
+    var evidence = EvidenceKind.rotations
+    if let value = gguf[evidenceKey] {
+      guard let name = value.string, let kind = EvidenceKind(rawValue: name) else {
+        throw ModelError.badMetadata(key: evidenceKey, reason: "expected rotations or pointwise, got \(value)")
+      }
+      evidence = kind
+    }
+    self.init(shareWeight: share, logProbabilityWeight: lp, probeWeight: probeWeight, probe: probe, evidence: evidence)
   }
 
   /// The metadata entries that store this calibration.
@@ -100,6 +112,7 @@ public struct Calibration: Equatable, Sendable {
       (Calibration.prefix + "share_weight", .float64(shareWeight)),
       (Calibration.prefix + "log_probability_weight", .float64(logProbabilityWeight)),
       (Calibration.prefix + "probe_weight", .float64(probeWeight)),
+      (Calibration.prefix + "evidence", .string(evidence.rawValue)),
     ]
     if let probe {
       func vector(_ v: [Float]) -> GGUFValue { .array(.float32, v.map { .float32($0) }) }

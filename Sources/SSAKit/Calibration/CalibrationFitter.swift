@@ -86,12 +86,14 @@ public struct CalibrationFitter {
   public enum Failure: Error, CustomStringConvertible {
     case tooFewRecords(Int, folds: Int)
     case mixedLayers
+    case mixedEvidence
 
     public var description: String {
       switch self {
       case .tooFewRecords(let n, let folds):
         return "\(n) contested records with the gold answer among their candidates: too few for \(folds)-fold cross-validation"
       case .mixedLayers: return "the evidence records keep different layers; fit on records made with the same --layers"
+      case .mixedEvidence: return "the evidence records mix rotations and pointwise evidence; fit on records made with the same --evidence"
       }
     }
   }
@@ -99,6 +101,8 @@ public struct CalibrationFitter {
   public func fit() throws -> Report {
     let layers = records.first?.layers ?? []
     guard records.allSatisfy({ $0.layers == layers }) else { throw Failure.mixedLayers }
+    let pointwise = records.first?.evidence.offsets.isEmpty == true
+    guard records.allSatisfy({ $0.evidence.offsets.isEmpty == pointwise }) else { throw Failure.mixedEvidence }
     let withGold = records.filter(\.hasGold).count
     guard withGold >= folds else { throw Failure.tooFewRecords(withGold, folds: folds) }
     let fold = foldAssignment()
@@ -160,8 +164,9 @@ public struct CalibrationFitter {
     let names = winner!.names
     let w = fitCombination(features(names, probe: best?.logits), names.count, where: { _ in true })
     func weight(_ name: Feature) -> Double { names.firstIndex(of: name).map { w[$0] } ?? 0 }
+    let evidence: EvidenceKind = records.first?.evidence.offsets.isEmpty == true ? .pointwise : .rotations
     var calibration = Calibration(shareWeight: weight(.share), logProbabilityWeight: weight(.logProbability),
-                                  probeWeight: weight(.probe))
+                                  probeWeight: weight(.probe), evidence: evidence)
     if names.contains(.probe), let best {
       calibration.probe = fitProbe(layerIndex: best.index, penalty: best.penalty, layer: best.layer, where: { _ in true })
     }

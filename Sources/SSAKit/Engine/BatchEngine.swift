@@ -64,6 +64,8 @@ public final class BatchEngine: @unchecked Sendable {
     public var promptTokensReused = 0
     public var generatedTokens = 0
     public var busySequences = 0
+    /// The most sequences that ran in one step.
+    public var peakSequences = 0
     public var queued = 0
     public var cacheBytes = 0
   }
@@ -312,6 +314,7 @@ public final class BatchEngine: @unchecked Sendable {
       part.sequence.afterStep()
     }
     condition.lock()
+    statisticsStore.peakSequences = max(statisticsStore.peakSequences, parts.count)
     statisticsStore.steps += 1
     statisticsStore.tokens += tokens.count
     condition.unlock()
