@@ -21,6 +21,9 @@ struct Bench: ParsableCommand {
 
   @OptionGroup var threadsOption: ThreadsOption
 
+  @Option(parsing: .unconditional, help: "Also decode this many sequences at once through the batched engine, comma-separated (e.g. 1,4,8,16): the aggregate tokens/s of each -n.")
+  var parallel = ""
+
   @Option(name: .short, parsing: .unconditional, help: "Timed repetitions of each test.")
   var r = 5
 
@@ -42,6 +45,7 @@ struct Bench: ParsableCommand {
   func validate() throws {
     _ = try lengths(p, "p")
     _ = try lengths(n, "n")
+    _ = try lengths(parallel, "-parallel")
     guard r >= 1 else { throw ValidationError("-r must be at least 1") }
     guard WeightPrecision(rawValue: weights) != nil else { throw ValidationError("--weights is native or f32") }
   }
@@ -64,6 +68,22 @@ struct Bench: ParsableCommand {
         print("| \(record.modelType) | \(String(format: "%.2f MiB", Double(record.modelBytes) / 1_048_576)) | "
           + "\(String(format: "%.2f M", Double(record.parameters) / 1e6)) | \(record.isa) | \(threads) | "
           + "\(record.test) | \(String(format: "%.2f ± %.2f", record.averageTokensPerSecond, record.stddevTokensPerSecond)) |")
+      }
+    }
+    let batches = try lengths(parallel, "-parallel")
+    if !batches.isEmpty {
+      let tokenizer = try Tokenizer(gguf: model.file)
+      for ng in try lengths(n, "n") {
+        for np in batches {
+          let record = try Benchmark.runBatched(model: model, tokenizer: tokenizer, nGen: ng, parallel: np, repetitions: r,
+                                                threads: threads)
+          records.append(record)
+          if !json {
+            print("| \(record.modelType) | \(String(format: "%.2f MiB", Double(record.modelBytes) / 1_048_576)) | "
+              + "\(String(format: "%.2f M", Double(record.parameters) / 1e6)) | \(record.isa) | \(threads) | "
+              + "\(record.test) | \(String(format: "%.2f ± %.2f", record.averageTokensPerSecond, record.stddevTokensPerSecond)) |")
+          }
+        }
       }
     }
     let peak = ResourceUsage.peakResidentBytes ?? 0

@@ -30,6 +30,9 @@ struct Calibrate: ParsableCommand {
   @Option(parsing: .upToNextOption, help: "Fit on evidence saved with --features instead of running the model.")
   var fromFeatures: [String] = []
 
+  @Option(parsing: .upToNextOption, help: "Also apply the fit to this held-out evidence (saved with --features from other records) and report each method on it.")
+  var testFeatures: [String] = []
+
   @Option(help: "Layers whose hidden states are kept (comma-separated, 0-based; the fit picks the best by cross-validation).")
   var layers: String = "\(Calibrate.defaultLayer)"
 
@@ -91,7 +94,27 @@ struct Calibrate: ParsableCommand {
     if SignalHandling.interrupted { throw ExitCode(130) }
     guard !records.isEmpty else { throw InputFailure(message: "no labeled record to fit on") }
     let report = try CalibrationFitter(records: records, folds: folds, seed: seed).fit()
-    print(json ? report.json.serialized : report.table)
+    var heldOut: HeldOutReport?
+    if !testFeatures.isEmpty {
+      var test: [LabeledEvidence] = []
+      for path in testFeatures { test += try Calibrate.load(path) }
+      let trainIDs = Set(records.map { $0.id.serialized + "\u{1}" + $0.gold })
+      if let shared = test.first(where: { trainIDs.contains($0.id.serialized + "\u{1}" + $0.gold) }) {
+        throw CommandLineError("record \(shared.id.serialized) is in both the fitted and the held-out evidence")
+      }
+      heldOut = HeldOutReport(calibration: report.calibration, probe: report.probe, layers: report.layers, test: test)
+    }
+    if json {
+      var out = report.json
+      if let heldOut, case .object(var fields) = out {
+        fields.append(("held_out_test", heldOut.json))
+        out = .object(fields)
+      }
+      print(out.serialized)
+    } else {
+      print(report.table)
+      if let heldOut { print("\n" + heldOut.table) }
+    }
     if let output {
       let source = try model.resolve()
       try CalibratedModelWriter.write(source: source, output: output, calibration: report.calibration)

@@ -26,7 +26,7 @@ final class ParallelCLITests: XCTestCase {
     var outputs: [[JSON]] = []
     for n in [1, 2, 7, 16] {
       let r = try TestSupport.runSSA(["aggregate", "--model", model, "-i", path, "-q", "--parallel", "\(n)",
-                                      "--prompt-format", "chat", "--max-tokens", "12", "--reasoning", "--no-skip-unanimous"])
+                                      "--method", "generate", "--prompt-format", "chat", "--max-tokens", "12", "--reasoning", "--no-skip-unanimous"])
       XCTAssertEqual(r.status, 1, r.stderr)  // the bad line
       let records = try withoutSeconds(r.stdout)
       XCTAssertEqual(records.count, 5)

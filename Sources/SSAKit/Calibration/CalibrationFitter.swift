@@ -46,6 +46,9 @@ public struct CalibrationFitter {
     public var probeLogLoss: Double?
     /// Held-out log-loss of the probe for each (layer, penalty) tried.
     public var probeTrials: [(layer: Int, penalty: Double, logLoss: Double)]
+    /// The best probe refitted on every record (stored only when the calibration uses it).
+    public var probe: Calibration.Probe?
+    public var layers: [Int]
 
     public var table: String {
       var lines: [String] = []
@@ -167,12 +170,12 @@ public struct CalibrationFitter {
     let evidence: EvidenceKind = records.first?.evidence.offsets.isEmpty == true ? .pointwise : .rotations
     var calibration = Calibration(shareWeight: weight(.share), logProbabilityWeight: weight(.logProbability),
                                   probeWeight: weight(.probe), evidence: evidence)
-    if names.contains(.probe), let best {
-      calibration.probe = fitProbe(layerIndex: best.index, penalty: best.penalty, layer: best.layer, where: { _ in true })
-    }
+    let probe = best.map { fitProbe(layerIndex: $0.index, penalty: $0.penalty, layer: $0.layer, where: { _ in true }) }
+    if names.contains(.probe) { calibration.probe = probe }
     return Report(calibration: calibration, records: records.count, withGold: withGold, folds: folds, rows: rows,
                   chosen: names.map(\.rawValue).joined(separator: " + "), probeLayer: best?.layer,
-                  probePenalty: best?.penalty, probeLogLoss: best?.logLoss, probeTrials: trials)
+                  probePenalty: best?.penalty, probeLogLoss: best?.logLoss, probeTrials: trials, probe: probe,
+                  layers: layers)
   }
 
   enum Feature: String {
@@ -281,5 +284,86 @@ public struct CalibrationFitter {
       }
     }
     return (logits, loss / Double(max(n, 1)))
+  }
+}
+
+/// A fitted calibration applied to held-out evidence (`ssa calibrate --test-features`): each method's
+/// right answers on the test records, and its wins and losses against majority vote (ties: first
+/// appearance) on the same records. Nothing of the test records went into the fit.
+public struct HeldOutReport: Sendable {
+  public struct Row: Sendable {
+    public var method: String
+    public var correct: Int
+    public var wins: Int
+    public var losses: Int
+  }
+
+  public var records: Int
+  public var rows: [Row]
+
+  public init(calibration: Calibration, probe: Calibration.Probe?, layers: [Int], test: [LabeledEvidence]) {
+    records = test.count
+    func pick(_ scores: [Double]) -> Int? {
+      guard !scores.isEmpty else { return nil }
+      var best = 0
+      for i in scores.indices where scores[i] > scores[best] { best = i }
+      return best
+    }
+    let majority = test.map { pick($0.evidence.counts.map(Double.init)) }
+    func row(_ name: String, _ choose: (LabeledEvidence) -> Int?) -> Row {
+      var r = Row(method: name, correct: 0, wins: 0, losses: 0)
+      for (i, record) in test.enumerated() {
+        let right = choose(record).map { record.correct[$0] } ?? false
+        let majorityRight = majority[i].map { record.correct[$0] } ?? false
+        if right { r.correct += 1 }
+        if right && !majorityRight { r.wins += 1 }
+        if !right && majorityRight { r.losses += 1 }
+      }
+      return r
+    }
+    // the probe's layer among the test evidence's layers
+    func probeLogits(_ e: CandidateEvidence, _ p: Calibration.Probe) -> [Double]? {
+      guard let l = layers.firstIndex(of: p.layer) else { return nil }
+      return e.hidden.map { p.logit($0[l]) }
+    }
+    rows = [
+      row("majority vote (ties: first appearance)") { pick($0.evidence.counts.map(Double.init)) },
+      row("model score alone (mean log-probability)") { pick($0.evidence.meanLogProbability) },
+      row("tiebreak (majority, the model among the tied)") { r in
+        let counts = r.evidence.counts
+        guard let top = counts.max() else { return nil }
+        let tied = counts.indices.filter { counts[$0] == top }
+        let lp = r.evidence.meanLogProbability
+        return tied.max { lp[$0] < lp[$1] || (lp[$0] == lp[$1] && $0 > $1) }
+      },
+    ]
+    if let probe {
+      rows.append(row("probe alone (layer \(probe.layer))") { r in probeLogits(r.evidence, probe).flatMap(pick) })
+    }
+    rows.append(row("calibrated (the fitted weights)") { r in
+      var e = r.evidence
+      if let p = calibration.probe, let l = layers.firstIndex(of: p.layer) {
+        e = CandidateEvidence(candidates: e.candidates, counts: e.counts, sampleCount: e.sampleCount, offsets: e.offsets,
+                              orderLogProbabilities: e.orderLogProbabilities, tokenCounts: e.tokenCounts,
+                              hidden: e.hidden.map { [$0[l]] }, promptTokens: e.promptTokens)
+      }
+      return pick(calibration.scores(e))
+    })
+  }
+
+  public var table: String {
+    var lines = ["held out: \(records) contested records of the test evidence"]
+    lines.append("method".padding(toLength: 48, withPad: " ", startingAt: 0) + "right   +/- vs majority")
+    for r in rows {
+      lines.append(r.method.padding(toLength: 48, withPad: " ", startingAt: 0)
+                   + String(format: "%5d   +%d/-%d", r.correct, r.wins, r.losses))
+    }
+    return lines.joined(separator: "\n")
+  }
+
+  public var json: JSON {
+    .object([("records", .int(records)), ("rows", .array(rows.map {
+      .object([("method", .string($0.method)), ("correct", .int($0.correct)), ("wins", .int($0.wins)), ("losses", .int($0.losses))])
+    }))])
   }
 }
