@@ -28,7 +28,7 @@ from qwen_fixture_common import (  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_GGUF = os.path.join(REPO, "models", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf")
-OUT = os.path.join(REPO, "Tests", "SSAKitTests", "Fixtures", "prompts")
+OUT = os.path.join(REPO, "Tests", "SSAKitTests", "Fixtures", "aggregation", "prompt-goldens")
 FORMATS = ("ssa", "chat", "answer")
 
 

@@ -47,11 +47,7 @@ struct AggregationOptionGroup: ParsableArguments {
   @Flag(help: "Same as --method choose.")
   var choose = false
 
-  @Option(parsing: .unconditional, help: "Orders of the samples read by debiased, ensemble, tiebreak and calibrated: evenly spaced rotations (default: k, each sample in each position once).")
-  var rotations: Int?
-
-  @Option(help: "How debiased and tiebreak read the samples: rotations (all samples in one prompt, in each order) or pointwise (each sample alone, scored on its own answer). calibrated reads them as its weights were fitted.")
-  var evidence: EvidenceKind = .rotations
+  @OptionGroup var reading: EvidenceOptions
 
   @Option(help: "When the model writes no answer: 'none' (answer null) or 'majority' (answer the majority, source 'fallback').")
   var fallback: FallbackPolicy = .none
@@ -68,7 +64,6 @@ struct AggregationOptionGroup: ParsableArguments {
 
   func validate() throws {
     if let k, k.values.contains(where: { $0 < 1 }) { throw ValidationError("--k must be 1 or more") }
-    if let rotations, rotations < 1 { throw ValidationError("--rotations must be 1 or more") }
     if choose, let method, method != .choose { throw ValidationError("--choose contradicts --method \(method.rawValue)") }
     if let group, group < 1 { throw ValidationError("--group must be 1 or more") }
     guard (1...maxTokensLimit).contains(maxTokens) else {
@@ -85,7 +80,7 @@ struct AggregationOptionGroup: ParsableArguments {
     return AggregationOptions(
       format: format, k: k?.values.last, maxTokens: maxTokens, temperature: temperature,
       topK: topK, seed: seed, reasoning: reasoning, method: choose ? .choose : (method ?? AggregationOptionGroup.defaultMethod(format)),
-      rotations: rotations, evidence: evidence, fallbackMajority: fallback == .majority,
+      rotations: reading.rotations, evidence: reading.evidence, fallbackMajority: fallback == .majority,
       skipUnanimous: skipUnanimous, truncate: truncate, group: group)
   }
 }
@@ -99,5 +94,18 @@ struct KValues: ExpressibleByArgument {
     let values = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     guard !values.isEmpty, values.count == parts.count else { return nil }
     self.values = values
+  }
+}
+
+/// How the scoring methods read a sample set (`ssa aggregate`, `ssa eval`, `ssa calibrate`).
+struct EvidenceOptions: ParsableArguments {
+  @Option(parsing: .unconditional, help: "Orders of the samples read by debiased, ensemble, tiebreak and calibrated: evenly spaced rotations (default: k, each sample in each position once).")
+  var rotations: Int?
+
+  @Option(help: "How debiased, tiebreak and ssa calibrate read the samples: rotations (all samples in one prompt, in each order) or pointwise (each sample alone, scored on its own answer). calibrated reads them as its weights were fitted.")
+  var evidence: EvidenceKind = .rotations
+
+  func validate() throws {
+    if let rotations, rotations < 1 { throw ValidationError("--rotations must be 1 or more") }
   }
 }

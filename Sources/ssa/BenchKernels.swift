@@ -9,7 +9,8 @@ import SSAKit
 struct BenchKernels: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench-kernels",
-    abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes.")
+    abstract: "Measure GEMM GOPS, GEMV GB/s and attention time of the C kernels on the model's shapes (a developer's benchmark: DEVELOPERS.md).",
+    shouldDisplay: false)
 
   @Option(help: "Weight types, comma-separated (F32, F16, BF16, Q8_0, Q4_0, and the repacked Q8_0_R8, Q4_0_R8, Q8_0_R16, Q4_0_R16; default: Q8_0, Q4_0 and the layouts the start-up ISA repacks them into).")
   var types: String?

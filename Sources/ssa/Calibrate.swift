@@ -39,11 +39,7 @@ struct Calibrate: ParsableCommand {
   @Option(help: "Prompt format (default: the one recorded in the model file, else 'answer').")
   var promptFormat: PromptFormat?
 
-  @Option(parsing: .unconditional, help: "Orders of the samples scored: evenly spaced rotations (default: k).")
-  var rotations: Int?
-
-  @Option(help: "How the model reads the samples: rotations (all in one prompt, in each order) or pointwise (each alone).")
-  var evidence: EvidenceKind = .rotations
+  @OptionGroup var reading: EvidenceOptions
 
   @Option(parsing: .unconditional, help: "Use the first N samples of each record (default: all).")
   var k: Int?
@@ -74,7 +70,6 @@ struct Calibrate: ParsableCommand {
     guard !parts.isEmpty, parts.count == layerList.count, layerList.allSatisfy({ $0 >= 0 }) else {
       throw ValidationError("--layers must be comma-separated layer numbers (0-based), got '\(layers)'")
     }
-    if let rotations, rotations < 1 { throw ValidationError("--rotations must be 1 or more") }
     if let k, k < 1 { throw ValidationError("--k must be 1 or more") }
     if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
     guard (2...100).contains(folds) else { throw ValidationError("--folds must be between 2 and 100") }
@@ -135,7 +130,7 @@ struct Calibrate: ParsableCommand {
     }
     let engine = try makeEngine(model: model, threads: threads)
     let options = AggregationOptions(format: promptFormat ?? engine.recordedPromptFormat ?? .answer, k: k,
-                                     method: .debiased, rotations: rotations, evidence: evidence)
+                                     method: .debiased, rotations: reading.rotations, evidence: reading.evidence)
     let aggregator = Aggregator(engine: engine, options: options)
     var records: [LabeledEvidence] = []
     var labeled = 0

@@ -56,17 +56,6 @@ public struct Prompt: Equatable, Sendable {
   /// The whole text, byte for byte what the model reads.
   public var text: String { segments.map(\.text).joined() }
 
-  /// The template text before the first user segment: the same for every request of a format, so its
-  /// KV cache can be computed once per run.
-  public var fixedPrefix: String {
-    var out = ""
-    for segment in segments {
-      guard segment.kind == .template else { break }
-      out += segment.text
-    }
-    return out
-  }
-
   /// Special tokens (from `specialTokens`, longest match first) found in template segments, and the
   /// plain text between them. User text never yields a `.special` piece.
   public func pieces(specialTokens: Set<String>) -> [Piece] {

@@ -26,6 +26,16 @@ public final class RecordStream {
     self.progress = progress
   }
 
+  /// The request a line holds; a line too long or not a request throws `RequestFailure`.
+  private func parse(_ line: LineReader.Line) throws -> AggregationRequest {
+    switch line {
+    case .tooLong(let bytes):
+      throw RequestFailure(id: .null, error: .lineTooLong(bytes: bytes, limit: reader.maxLineBytes))
+    case .bytes(let bytes):
+      return try AggregationRequest.parse(line: bytes)
+    }
+  }
+
   /// Runs `handle` on every request; its record (nil writes nothing) goes to the sink. A thrown error
   /// becomes the request's error record. `done` is asked before each line: true ends the run there.
   public func run(until done: () -> Bool = { false }, _ handle: (AggregationRequest) throws -> JSON?) throws -> Summary {
@@ -35,13 +45,7 @@ public final class RecordStream {
       let number = reader.lineNumber
       let record: JSON?
       do {
-        let request: AggregationRequest
-        switch line {
-        case .tooLong(let bytes):
-          throw RequestFailure(id: .null, error: .lineTooLong(bytes: bytes, limit: reader.maxLineBytes))
-        case .bytes(let bytes):
-          request = try AggregationRequest.parse(line: bytes)
-        }
+        let request = try parse(line)
         do {
           record = try handle(request)
         } catch {
@@ -123,13 +127,7 @@ public final class RecordStream {
       let slot = read
       read += 1
       do {
-        let request: AggregationRequest
-        switch line {
-        case .tooLong(let bytes):
-          throw RequestFailure(id: .null, error: .lineTooLong(bytes: bytes, limit: reader.maxLineBytes))
-        case .bytes(let bytes):
-          request = try AggregationRequest.parse(line: bytes)
-        }
+        let request = try parse(line)
         guard accept(request) else {
           read -= 1
           break

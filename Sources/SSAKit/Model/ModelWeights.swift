@@ -10,7 +10,6 @@ public struct WeightMatrix: @unchecked Sendable {
   public let rows: Int
   public let cols: Int
   public var rowBytes: Int { type.byteCount(elements: cols)! }
-  public var isRepacked: Bool { kernelType != Int32(type.rawValue) }
 }
 
 /// How weights are held in memory.
